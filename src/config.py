@@ -1,0 +1,101 @@
+"""Settings from the environment, validated once at start-up.
+
+A bad value stops the start with one line naming the variable, the value and the valid choices.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from src.errors import StartupError
+
+DEFAULT_DETECTOR = "facenet.FaceDetector"
+DEFAULT_CALCULATOR = "dlib.Calculator"
+DEFAULT_EXTRAS = ("facenet.LandmarksDetector", "dlib.AgeDetector", "dlib.GenderDetector", "dlib.PoseEstimator")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def split_list(value: str) -> tuple[str, ...]:
+    """CompreFace's list syntax: names separated by commas and/or white space."""
+    return tuple(part for part in re.split(r"[,\s]+", value.strip()) if part)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the service. Built from the environment by :func:`load_settings`."""
+
+    port: int = 3000
+    detector: str = DEFAULT_DETECTOR
+    calculator: str = DEFAULT_CALCULATOR
+    extras: tuple[str, ...] = DEFAULT_EXTRAS
+    gpu_idx: int = -1
+    img_length_limit: int = 640
+    models_root: Path = Path("~/.cache/facecore/models").expanduser()
+    models_offline: bool = False
+    logging_level: str = "info"
+    build_version: str = "dev"
+    max_body_bytes: int = 20 * 1024 * 1024
+    max_pixels: int = 50_000_000
+    max_frames: int = 100
+    onnx_threads: int = 0  # 0: cores / worker processes
+    warm_up: bool = True
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def with_overrides(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int | None = None) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise StartupError(f"{name}={raw!r} is not an integer") from None
+    if minimum is not None and value < minimum:
+        raise StartupError(f"{name}={raw!r} must be >= {minimum}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise StartupError(f"{name}={raw!r} is not a boolean; choices: true, false")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the environment. Unlike CompreFace, an empty ``EXTRA_PLUGINS`` means no extras."""
+    env = os.environ if env is None else env
+    level = env.get("LOGGING_LEVEL_NAME", "").strip().lower() or "info"
+    if level not in LOG_LEVELS:
+        raise StartupError(f"LOGGING_LEVEL_NAME={level!r} is not a level; choices: {', '.join(LOG_LEVELS)}")
+    extras = split_list(env["EXTRA_PLUGINS"]) if "EXTRA_PLUGINS" in env else DEFAULT_EXTRAS
+    port = _int(env, "ML_PORT", 3000, 1)
+    if port > 65535:
+        raise StartupError(f"ML_PORT={port} is not a TCP port (1..65535)")
+    return Settings(
+        port=port,
+        detector=env.get("FACE_DETECTION_PLUGIN", "").strip() or DEFAULT_DETECTOR,
+        calculator=env.get("CALCULATION_PLUGIN", "").strip() or DEFAULT_CALCULATOR,
+        extras=extras,
+        gpu_idx=_int(env, "GPU_IDX", -1, -1),
+        img_length_limit=_int(env, "IMG_LENGTH_LIMIT", 640, 0),
+        models_root=Path(env.get("MODELS_ROOT", "").strip() or "~/.cache/facecore/models").expanduser(),
+        models_offline=_bool(env, "MODELS_OFFLINE", False),
+        logging_level=level,
+        build_version=env.get("APP_VERSION_STRING", "").strip() or "dev",
+        max_body_bytes=_int(env, "MAX_BODY_BYTES", 20 * 1024 * 1024, 1),
+        max_pixels=_int(env, "MAX_IMAGE_PIXELS", 50_000_000, 1),
+        max_frames=_int(env, "MAX_IMAGE_FRAMES", 100, 1),
+        onnx_threads=_int(env, "ONNX_THREADS", 0, 0),
+        warm_up=_bool(env, "WARM_UP", True),
+    )

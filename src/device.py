@@ -1,0 +1,47 @@
+"""Where models run: resolved once from GPU_IDX and handed to every plugin's ``load``."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Device:
+    """``gpu_index`` -1 means CPU; N >= 0 asks for CUDA device N."""
+
+    gpu_index: int = -1
+
+    @property
+    def wants_gpu(self) -> bool:
+        return self.gpu_index >= 0
+
+    def __str__(self) -> str:
+        return f"cuda:{self.gpu_index}" if self.wants_gpu else "cpu"
+
+
+def onnx_providers(device: Device, available: list[str] | None = None) -> list[Any]:
+    """ONNX Runtime providers for ``device``: CUDA (with ``device_id``) then CPU on a GPU, CPU only
+    otherwise. When CUDA is asked for but this onnxruntime has no CUDA provider, warn and use the CPU."""
+    if available is None:
+        import onnxruntime
+
+        available = onnxruntime.get_available_providers()
+    if not device.wants_gpu:
+        return ["CPUExecutionProvider"]
+    if "CUDAExecutionProvider" not in available:
+        log.warning("GPU_IDX=%d asked for CUDA, but onnxruntime offers only %s: running on the CPU",
+                    device.gpu_index, available)
+        return ["CPUExecutionProvider"]
+    return [("CUDAExecutionProvider", {"device_id": device.gpu_index}), "CPUExecutionProvider"]
+
+
+def describe_session(session: Any) -> str:
+    """The device an ONNX Runtime session actually runs on, for /status."""
+    providers = session.get_providers()
+    if providers and providers[0] == "CUDAExecutionProvider":
+        opts = session.get_provider_options().get("CUDAExecutionProvider", {})
+        return f"cuda:{opts.get('device_id', 0)}"
+    return "cpu"

@@ -1,0 +1,20 @@
+"""The whole hook contract between the core and plugin packages. Hooks run at start-up only."""
+from __future__ import annotations
+
+import pluggy
+
+from src import PROJECT
+from src.plugin_api import Plugin
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+
+@hookspec
+def register_plugins() -> list[type[Plugin]]:
+    """Return the plugin classes of this package.
+
+    The core names each class ``<entry-point name>.<ClassName>`` (e.g. ``dlib.Calculator``); that
+    name is what ``FACE_DETECTION_PLUGIN``, ``CALCULATION_PLUGIN`` and ``EXTRA_PLUGINS`` select.
+
+    :return: subclasses of :class:`FaceDetector`, :class:`Calculator` or :class:`FacePlugin`.
+    """

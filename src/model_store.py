@@ -1,0 +1,252 @@
+"""Model store: locate, verify and (when allowed) fetch the files a plugin declares.
+
+Layout: ``<root>/<backend>/<slug>/<model>/<filename>``. Weights shipped inside pip packages are used
+in place. Downloads go to a temporary file, are checked against the declared sha256 (or the one
+recorded in ``<root>/checksums.lock.json`` at the first verified download) and are then renamed, under
+an exclusive file lock so that several workers starting at once download once. When the files are
+present no network call is ever made.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from src.plugin_api import ModelFile, ModelSpec
+
+log = logging.getLogger(__name__)
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+LOCK_FILE = "checksums.lock.json"
+CHUNK = 1 << 20
+
+Downloader = Callable[[str, Path], None]
+
+
+class ModelNotAvailable(Exception):
+    """A model file cannot be had: missing offline, checksum mismatch, or a failed download."""
+
+    def __init__(self, spec_name: str, filename: str, reason: str) -> None:
+        super().__init__(f"model {spec_name!r}, file {filename!r}: {reason}")
+        self.spec_name = spec_name
+        self.filename = filename
+        self.reason = reason
+
+
+def check_name(name: str, what: str = "model name") -> str:
+    """Refuse names that could escape the store (``..``, ``/``, empty)."""
+    if not SAFE_NAME.match(name) or ".." in name:
+        raise ValueError(f"invalid {what} {name!r}: use letters, digits, '_', '-', '.', '+' only")
+    return name
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_path(source: str) -> Path:
+    """``package:<module>/<rel/path>`` -> the file inside the installed package."""
+    module, _, rel = source[len("package:"):].partition("/")
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"pip package providing {module!r} is not installed")
+    return Path(list(spec.submodule_search_locations)[0]) / rel
+
+
+def gdrive_url(file_id: str) -> str:
+    return f"https://drive.google.com/uc?export=download&id={file_id}"
+
+
+def http_download(url: str, target: Path, timeout: float = 60.0) -> None:
+    """Plain HTTP(S) download into ``target``; Google Drive's confirmation page is followed."""
+    request = urllib.request.Request(url, headers={"User-Agent": "face-core-model-store"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (https URLs we declare)
+        content_type = response.headers.get("Content-Type", "")
+        if "drive.google.com" in url and content_type.startswith("text/html"):
+            page = response.read().decode("utf-8", "replace")
+            token = re.search(r'name="confirm" value="([^"]+)"', page) or re.search(r"confirm=([0-9A-Za-z_-]+)", page)
+            uuid = re.search(r'name="uuid" value="([^"]+)"', page)
+            if not token:
+                raise OSError("Google Drive did not return the file (quota or permission page)")
+            file_id = re.search(r"id=([^&]+)", url).group(1)  # type: ignore[union-attr]
+            confirmed = f"https://drive.usercontent.google.com/download?id={file_id}&export=download&confirm={token.group(1)}"
+            if uuid:
+                confirmed += f"&uuid={uuid.group(1)}"
+            http_download(confirmed, target, timeout)
+            return
+        with open(target, "wb") as out:
+            shutil.copyfileobj(response, out, CHUNK)
+
+
+@dataclass
+class ModelStore:
+    """Where models live. ``offline=True`` forbids downloads (missing files are an error)."""
+
+    root: Path
+    offline: bool = False
+    downloader: Downloader = http_download
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).expanduser()
+
+    # ------------------------------------------------------------------ public
+    def model_dir(self, backend: str, slug: str, model: str) -> Path:
+        path = self.root / check_name(backend, "backend") / check_name(slug, "slug") / check_name(model)
+        if not path.resolve().is_relative_to(self.root.resolve()):
+            raise ValueError(f"model path {path} escapes MODELS_ROOT {self.root}")
+        return path
+
+    def ensure(self, backend: str, slug: str, spec: ModelSpec) -> dict[str, Path]:
+        """Return ``{filename: local path}`` for every file of ``spec``, fetching what is missing."""
+        return {f.filename: self.ensure_file(backend, slug, spec, f) for f in spec.files}
+
+    def ensure_file(self, backend: str, slug: str, spec: ModelSpec, file: ModelFile) -> Path:
+        if file.source.startswith("package:"):
+            return self._package_file(spec, file)
+        target = self.model_dir(backend, slug, spec.name) / check_name(file.filename, "file name")
+        if target.exists():
+            self._verify(spec, file, target)
+            return target
+        if self.offline:
+            raise ModelNotAvailable(spec.name, file.filename, self._offline_hint(file, target))
+        with self._lock(target.parent):
+            if not target.exists():  # another worker may have fetched it while we waited
+                self._fetch(spec, file, target)
+        self._verify(spec, file, target)
+        return target
+
+    def import_from(self, backend: str, slug: str, spec: ModelSpec, folder: Path) -> list[Path]:
+        """Copy files obtained elsewhere into the store, verified where a checksum is known."""
+        imported = []
+        for file in spec.files:
+            if file.source.startswith("package:"):
+                continue
+            candidates = [folder / file.filename] + ([folder / file.member] if file.member else [])
+            found = next((c for c in candidates if c.is_file()), None)
+            if found is None:
+                found = next(iter(folder.rglob(file.member or file.filename)), None)
+            if found is None:
+                raise ModelNotAvailable(spec.name, file.filename, f"not found under {folder}")
+            target = self.model_dir(backend, slug, spec.name) / file.filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._check_digest(spec, file, found)
+            tmp = target.with_name(f".{target.name}.importing")
+            shutil.copyfile(found, tmp)
+            os.replace(tmp, target)
+            self._verify(spec, file, target)
+            imported.append(target)
+        return imported
+
+    # ------------------------------------------------------------------ internals
+    def _package_file(self, spec: ModelSpec, file: ModelFile) -> Path:
+        try:
+            path = package_path(file.source)
+        except FileNotFoundError as error:
+            raise ModelNotAvailable(spec.name, file.filename, f"{error}; install it with pip") from error
+        if not path.is_file():
+            raise ModelNotAvailable(spec.name, file.filename, f"{path} is missing from its pip package")
+        if file.sha256:
+            self._verify(spec, file, path)
+        return path
+
+    def _offline_hint(self, file: ModelFile, target: Path) -> str:
+        return (f"not present at {target} and downloads are off (offline). Fetch it from {self.url(file)} "
+                f"on a connected machine and import it with "
+                f"`python -m tools.download_models --from DIR`, or copy it to that path")
+
+    @staticmethod
+    def url(file: ModelFile) -> str:
+        if file.source.startswith("gdrive:"):
+            return gdrive_url(file.source[len("gdrive:"):])
+        return file.source
+
+    def _fetch(self, spec: ModelSpec, file: ModelFile, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        url = self.url(file)
+        log.info("downloading %s for model %s from %s", file.filename, spec.name, url)
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".download-") as tmp:
+            raw = Path(tmp) / "download"
+            try:
+                self.downloader(url, raw)
+            except (OSError, urllib.error.URLError) as error:
+                raise ModelNotAvailable(spec.name, file.filename,
+                                        f"download from {url} failed ({error}). If this machine is offline, "
+                                        f"pre-seed {target.parent} or use `python -m tools.download_models "
+                                        f"--from DIR`") from error
+            payload = raw
+            if file.member:
+                payload = Path(tmp) / "member"
+                try:
+                    with zipfile.ZipFile(raw) as archive:
+                        name = next((n for n in archive.namelist() if n == file.member or n.endswith("/" + file.member)), None)
+                        if name is None:
+                            raise ModelNotAvailable(spec.name, file.filename, f"{file.member} not in archive {url}")
+                        with archive.open(name) as src, open(payload, "wb") as dst:
+                            shutil.copyfileobj(src, dst, CHUNK)
+                except zipfile.BadZipFile as error:
+                    raise ModelNotAvailable(spec.name, file.filename, f"{url} is not a zip archive") from error
+            self._check_digest(spec, file, payload)
+            os.replace(payload, target)
+
+    def _check_digest(self, spec: ModelSpec, file: ModelFile, path: Path) -> None:
+        expected = file.sha256 or self._recorded().get(self._key(spec, file))
+        actual = sha256_of(path)
+        if expected and actual != expected:
+            raise ModelNotAvailable(spec.name, file.filename,
+                                    f"checksum mismatch for {path}: sha256 {actual}, expected {expected} "
+                                    f"(file truncated or altered: delete it and fetch again)")
+        if not expected:
+            self._record(self._key(spec, file), actual)
+
+    def _verify(self, spec: ModelSpec, file: ModelFile, path: Path) -> None:
+        if file.size is not None and path.stat().st_size != file.size:
+            raise ModelNotAvailable(spec.name, file.filename,
+                                    f"{path} has {path.stat().st_size} bytes, expected {file.size} "
+                                    f"(truncated or altered: delete it and fetch again)")
+        self._check_digest(spec, file, path)
+
+    @staticmethod
+    def _key(spec: ModelSpec, file: ModelFile) -> str:
+        return f"{spec.name}/{file.filename}"
+
+    def _recorded(self) -> dict[str, str]:
+        path = self.root / LOCK_FILE
+        if not path.exists():
+            return {}
+        return json.loads(path.read_text())
+
+    def _record(self, key: str, digest: str) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._lock(self.root):
+            recorded = self._recorded()
+            recorded[key] = digest
+            tmp = self.root / f".{LOCK_FILE}.tmp"
+            tmp.write_text(json.dumps(recorded, indent=1, sort_keys=True))
+            os.replace(tmp, self.root / LOCK_FILE)
+
+    @contextmanager
+    def _lock(self, folder: Path) -> Iterator[None]:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)

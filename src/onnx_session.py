@@ -1,0 +1,29 @@
+"""One way to open ONNX Runtime sessions: device placement and thread counts decided in one place."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from src.device import Device, onnx_providers
+
+
+def default_threads() -> int:
+    """Intra-op threads per session: cores divided among worker processes (no oversubscription)."""
+    configured = int(os.environ.get("ONNX_THREADS", "0") or 0)
+    if configured > 0:
+        return configured
+    workers = max(int(os.environ.get("UWSGI_PROCESSES", "1") or 1), 1)
+    return max((os.cpu_count() or 1) // workers, 1)
+
+
+def open_session(model: Path | bytes, device: Device, threads: int | None = None) -> Any:
+    """An ``onnxruntime.InferenceSession`` on ``device`` with a bounded thread pool."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or default_threads()
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    source = model if isinstance(model, bytes) else str(model)
+    return onnxruntime.InferenceSession(source, sess_options=options, providers=onnx_providers(device))

@@ -1,0 +1,219 @@
+"""The plugin contract: the small, typed surface every detector, calculator and face plugin implements.
+
+Plugins are discovered through entry points (see :mod:`src.plugin_manager`); after start-up the core
+calls these typed methods directly, so pluggy is only the discovery layer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Mapping, Sequence, TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from src.device import Device
+    from src.model_store import ModelStore
+
+JSONValue = Any
+
+
+# --------------------------------------------------------------------------------------------- models
+@dataclass(frozen=True)
+class ModelFile:
+    """One file of a model and where it comes from.
+
+    ``source`` is an ``https://`` URL, ``gdrive:<id>`` (a Google Drive file id) or
+    ``package:<module>/<path>`` for weights shipped inside a pip package. ``member`` names the file
+    inside a zip archive when the source is an archive.
+    """
+
+    filename: str
+    source: str
+    sha256: str | None = None
+    size: int | None = None
+    member: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A named model of a plugin: its files, licence and (for calculators) similarity coefficients."""
+
+    name: str
+    files: tuple[ModelFile, ...]
+    licence: str = "unknown"
+    similarity_coefficients: tuple[float, float] | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    """What the core hands to :meth:`Plugin.load`: where models live and where to run."""
+
+    store: "ModelStore"
+    device: "Device"
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------- faces
+@dataclass(frozen=True)
+class BoundingBox:
+    """A face box in pixels of the image it was found in (floats; truncated only on the wire)."""
+
+    x_min: float
+    y_min: float
+    x_max: float
+    y_max: float
+
+    @property
+    def width(self) -> float:
+        return self.x_max - self.x_min
+
+    @property
+    def height(self) -> float:
+        return self.y_max - self.y_min
+
+    @property
+    def area(self) -> float:
+        return max(self.width, 0.0) * max(self.height, 0.0)
+
+    def scaled(self, factor: float) -> "BoundingBox":
+        return BoundingBox(self.x_min * factor, self.y_min * factor, self.x_max * factor, self.y_max * factor)
+
+    def clipped(self, width: int, height: int) -> "BoundingBox":
+        return BoundingBox(
+            min(max(self.x_min, 0.0), width), min(max(self.y_min, 0.0), height),
+            min(max(self.x_max, 0.0), width), min(max(self.y_max, 0.0), height),
+        )
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    """What a detector returns for one face.
+
+    ``landmarks`` is a (5, 2) float array in the order left eye, right eye, nose, left mouth corner,
+    right mouth corner (left = smaller x in the image), or ``None`` when the detector gives none.
+    """
+
+    box: BoundingBox
+    probability: float
+    landmarks: np.ndarray | None = None
+
+    def scaled(self, factor: float) -> "DetectedFace":
+        marks = None if self.landmarks is None else np.asarray(self.landmarks, dtype=np.float64) * factor
+        return DetectedFace(self.box.scaled(factor), self.probability, marks)
+
+
+class Face:
+    """One face of one request, as the face plugins see it.
+
+    Holds the original full-resolution RGB image, the detection, and a per-face cache of crops so that
+    two plugins that need the same alignment (say ArcFace's 112x112 crop) share one computation.
+    """
+
+    __slots__ = ("image", "detection", "whole_image", "_crops")
+
+    def __init__(self, image: np.ndarray, detection: DetectedFace, *, whole_image: bool = False) -> None:
+        self.image = image
+        self.detection = detection
+        self.whole_image = whole_image  # detect_faces=false: the image itself is the face
+        self._crops: dict[str, Any] = {}
+
+    def crop(self, key: str, make: Callable[["Face"], Any]) -> Any:
+        """Return the crop named ``key``, computing it once per face with ``make(face)``."""
+        if key not in self._crops:
+            self._crops[key] = make(self)
+        return self._crops[key]
+
+
+# --------------------------------------------------------------------------------------------- plugins
+class Plugin:
+    """Base of every plugin class.
+
+    Subclasses set ``slug`` and ``models`` (first = default) and implement :meth:`load`. The core
+    instantiates one object per configured plugin and calls ``load`` once, before serving.
+    """
+
+    slug: ClassVar[str] = ""
+    models: ClassVar[tuple[ModelSpec, ...]] = ()
+    #: Plugins that make no sense without a detection (pose, mask) are skipped for detect_faces=false.
+    requires_detection: ClassVar[bool] = False
+
+    def __init__(self, name: str, model: ModelSpec | None) -> None:
+        self.name = name  # "backend.ClassName", e.g. "dlib.Calculator"
+        self.model = model
+        self.model_name_given = False  # set by the core when the config named "@model"
+        self.device_description = "cpu"
+
+    def __str__(self) -> str:
+        if self.model_name_given and self.model is not None:
+            return f"{self.name}@{self.model.name}"
+        return self.name
+
+    @classmethod
+    def find_model(cls, model_name: str | None) -> ModelSpec | None:
+        """The declared model called ``model_name`` (the default when ``None``), or ``None``."""
+        if not cls.models:
+            return None
+        if model_name is None:
+            return cls.models[0]
+        return next((m for m in cls.models if m.name == model_name), None)
+
+    @classmethod
+    def model_names(cls) -> list[str]:
+        return [m.name for m in cls.models]
+
+    def load(self, ctx: LoadContext) -> None:
+        """Load weights and place them on ``ctx.device``. Default: nothing to load."""
+
+    def warm_up(self, image: np.ndarray) -> None:
+        """Run once on a real image so that the first request is not slower. Default: nothing."""
+
+    def describe(self) -> dict[str, JSONValue]:
+        """Extra facts for ``/status`` (device, providers, licence)."""
+        info: dict[str, JSONValue] = {"device": self.device_description}
+        if self.model is not None:
+            info["model"] = self.model.name
+            info["licence"] = self.model.licence
+        return info
+
+
+class FaceDetector(Plugin):
+    """Finds faces. ``detect`` works in the pixels of the image it is given; the core downscales the
+    request image first and maps the result back to original pixels."""
+
+    slug: ClassVar[str] = "detector"
+    default_threshold: ClassVar[float] = 0.8
+
+    def detect(self, image: np.ndarray, threshold: float) -> list[DetectedFace]:
+        raise NotImplementedError
+
+
+class FacePlugin(Plugin):
+    """Computes one JSON fragment per face for a batch of faces (all faces of one image at once)."""
+
+    def analyze(self, faces: Sequence[Face]) -> list[dict[str, JSONValue]]:
+        raise NotImplementedError
+
+
+class Calculator(FacePlugin):
+    """Embeds faces. The JSON fragment is ``{"embedding": [...]}``."""
+
+    slug: ClassVar[str] = "calculator"
+
+    def embed(self, faces: Sequence[Face]) -> np.ndarray:
+        """Return an (N, D) float32 array, one row per face."""
+        raise NotImplementedError
+
+    @property
+    def similarity_coefficients(self) -> tuple[float, float]:
+        if self.model is not None and self.model.similarity_coefficients is not None:
+            return self.model.similarity_coefficients
+        return (0.0, 1.0)
+
+    def analyze(self, faces: Sequence[Face]) -> list[dict[str, JSONValue]]:
+        vectors = self.embed(faces)
+        return [{"embedding": row} for row in np.asarray(vectors, dtype=np.float32)]
+
+
+class PluginError(Exception):
+    """A plugin failed while computing a result."""

@@ -1,0 +1,1 @@
+"""Our own readers and converters for other frameworks' model formats (MXNet, dlib) to ONNX."""
