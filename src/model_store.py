@@ -124,6 +124,10 @@ class ModelStore:
         if target.exists():
             self._verify(spec, file, target)
             return target
+        if file.source == "local":
+            raise ModelNotAvailable(spec.name, file.filename,
+                                    f"a model of your own: place the file at {target} "
+                                    f"(or import it with `python -m tools.download_models --from DIR`)")
         if self.offline:
             raise ModelNotAvailable(spec.name, file.filename, self._offline_hint(file, target))
         with self._lock(target.parent):

@@ -23,7 +23,8 @@ class ModelFile:
     """One file of a model and where it comes from.
 
     ``source`` is an ``https://`` URL, ``gdrive:<id>`` (a Google Drive file id) or
-    ``package:<module>/<path>`` for weights shipped inside a pip package. ``member`` names the file
+    ``package:<module>/<path>`` for weights shipped inside a pip package, or ``local`` for a model of
+    the user's own that must already be in the store. ``member`` names the file
     inside a zip archive when the source is an archive.
     """
 

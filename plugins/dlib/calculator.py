@@ -1,0 +1,85 @@
+"""dlib's resnet face recognizer (128-d), on chips aligned by dlib's 5-point predictor.
+
+Inference sits behind :class:`ChipEmbedder` so the native dlib network can later be swapped for an
+ONNX Runtime session of the converted model (input N,3,150,150) without touching alignment.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, Sequence
+
+import numpy as np
+
+from plugins.dlib import models as specs
+from plugins.dlib.shapes import SHAPE5_KEY, face_chip, face_shape, shape_predictor
+from src.align import resize_whole
+from src.plugin_api import Calculator as CalculatorBase, Face, LoadContext, ModelSpec
+
+CHIP_SIZE = 150
+CHIP_PADDING = 0.25  # dlib's default, the padding the recognizer was trained with
+DESCRIPTOR_SIZE = 128
+#: ``whole_image`` option values: resize the whole (already aligned) image, or align it with the predictor.
+WHOLE_RESIZE = "resize"
+WHOLE_ALIGN = "align"
+
+
+class ChipEmbedder(Protocol):
+    """(N, 150, 150, 3) uint8 RGB chips -> (N, 128) float32 descriptors, in one network run."""
+
+    def __call__(self, chips: Sequence[np.ndarray]) -> np.ndarray: ...
+
+
+class NativeEmbedder:
+    """dlib's own ``face_recognition_model_v1``; its list overload runs all chips as one batch."""
+
+    def __init__(self, path: Path) -> None:
+        import dlib
+
+        self._net = dlib.face_recognition_model_v1(str(path))
+
+    def __call__(self, chips: Sequence[np.ndarray]) -> np.ndarray:
+        if not chips:
+            return np.zeros((0, DESCRIPTOR_SIZE), dtype=np.float32)
+        vectors = self._net.compute_face_descriptor([np.ascontiguousarray(c, dtype=np.uint8) for c in chips])
+        return np.array([np.asarray(v) for v in vectors], dtype=np.float32).reshape(len(chips), DESCRIPTOR_SIZE)
+
+
+class Calculator(CalculatorBase):
+    """Embeddings of dlib's resnet_v1 (the face_recognition library's model); raw, not unit-normalised."""
+
+    models: ClassVar[tuple[ModelSpec, ...]] = (specs.RESNET_SPEC,)
+
+    def __init__(self, name: str, model: ModelSpec | None) -> None:
+        super().__init__(name, model)
+        self._predictor: Any = None
+        self._embedder: ChipEmbedder | None = None
+
+    def load(self, ctx: LoadContext) -> None:
+        import dlib
+
+        files = ctx.store.ensure("dlib", self.slug, self.model or specs.RESNET_SPEC)
+        self._predictor = shape_predictor(files[specs.SHAPE5.filename])
+        self._embedder = NativeEmbedder(files[specs.RESNET.filename])
+        self.device_description = "cuda" if dlib.DLIB_USE_CUDA else "cpu"
+
+    @property
+    def whole_image_mode(self) -> str:
+        return str(self.model.options.get("whole_image", WHOLE_RESIZE)) if self.model else WHOLE_RESIZE
+
+    def chip(self, face: Face) -> np.ndarray:
+        """The 150x150 aligned chip of ``face``, shared through the face's crop cache."""
+        if face.whole_image and self.whole_image_mode == WHOLE_RESIZE:
+            return face.crop(f"dlib_whole{CHIP_SIZE}", lambda f: resize_whole(f.image, CHIP_SIZE))
+        shape = face_shape(face, self._predictor, SHAPE5_KEY)
+        return face_chip(face, shape, CHIP_SIZE, CHIP_PADDING)
+
+    def embed(self, faces: Sequence[Face]) -> np.ndarray:
+        return self._embed_chips([self.chip(face) for face in faces])
+
+    def _embed_chips(self, chips: Sequence[np.ndarray]) -> np.ndarray:
+        if self._embedder is None:
+            raise RuntimeError(f"{self.name} used before load()")
+        return self._embedder(chips)
+
+    def warm_up(self, image: np.ndarray) -> None:
+        self._embed_chips([resize_whole(image, CHIP_SIZE)])

@@ -1,0 +1,72 @@
+"""68-point landmarks, the 5 contract points and head pose, all from one run of the 68-point predictor.
+
+The three plugins share the predictor (loaded once) and each face's shape (through the crop cache).
+The 68-point model is non-commercial (see its ModelSpec licence).
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from plugins.dlib import models as specs
+from plugins.dlib.shapes import SHAPE68_KEY, face_shape, five_from_68, shape_points, shape_predictor
+from src.plugin_api import Face, FacePlugin, JSONValue, LoadContext, ModelSpec
+from src.pose import estimate_pose
+
+
+class _Shape68Plugin(FacePlugin):
+    models: ClassVar[tuple[ModelSpec, ...]] = (specs.LANDMARKS68_SPEC,)
+
+    def __init__(self, name: str, model: ModelSpec | None) -> None:
+        super().__init__(name, model)
+        self._predictor: Any = None
+
+    def load(self, ctx: LoadContext) -> None:
+        files = ctx.store.ensure("dlib", self.slug, self.model or specs.LANDMARKS68_SPEC)
+        self._predictor = shape_predictor(files[specs.SHAPE68.filename])
+
+    def points68(self, face: Face) -> np.ndarray:
+        return shape_points(face_shape(face, self._predictor, SHAPE68_KEY))
+
+    def points5(self, face: Face) -> np.ndarray:
+        """The detector's 5 landmarks when it gave them, else the ones derived from the 68 points."""
+        if face.detection.landmarks is not None:
+            return np.asarray(face.detection.landmarks, dtype=np.float64).reshape(5, 2)
+        return five_from_68(self.points68(face))
+
+
+def _int_points(points: np.ndarray) -> list[list[int]]:
+    return [[int(round(x)), int(round(y))] for x, y in np.asarray(points, dtype=np.float64)]
+
+
+class Landmarks68Detector(_Shape68Plugin):
+    """``{"landmarks68": [[x, y] x 68]}`` in iBUG 300-W order, original-image pixels."""
+
+    slug: ClassVar[str] = "landmarks68"
+
+    def analyze(self, faces: Sequence[Face]) -> list[dict[str, JSONValue]]:
+        return [{"landmarks68": _int_points(self.points68(face))} for face in faces]
+
+
+class LandmarksDetector(_Shape68Plugin):
+    """``{"landmarks": [[x, y] x 5]}``: left eye, right eye, nose, left and right mouth corner."""
+
+    slug: ClassVar[str] = "landmarks"
+
+    def analyze(self, faces: Sequence[Face]) -> list[dict[str, JSONValue]]:
+        return [{"landmarks": _int_points(self.points5(face))} for face in faces]
+
+
+class PoseEstimator(_Shape68Plugin):
+    """``{"pose": {"pitch", "yaw", "roll"}}`` from the same 5 points, by :func:`src.pose.estimate_pose`."""
+
+    slug: ClassVar[str] = "pose"
+    requires_detection: ClassVar[bool] = True
+
+    def analyze(self, faces: Sequence[Face]) -> list[dict[str, JSONValue]]:
+        results: list[dict[str, JSONValue]] = []
+        for face in faces:
+            height, width = face.image.shape[:2]
+            results.append({"pose": estimate_pose(self.points5(face), width, height).to_json()})
+        return results

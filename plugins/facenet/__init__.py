@@ -1,0 +1,14 @@
+"""The ``facenet`` plugin family: MTCNN face detection (ONNX Runtime, no TensorFlow), the detector's
+5 landmarks and the head pose from them. Heavy libraries load in ``load()``, not here."""
+from __future__ import annotations
+
+from src import hookimpl
+from src.plugin_api import Plugin
+
+
+@hookimpl
+def register_plugins() -> list[type[Plugin]]:
+    from plugins.facenet.detector import FaceDetector
+    from plugins.facenet.face_plugins import LandmarksDetector, PoseEstimator
+
+    return [FaceDetector, LandmarksDetector, PoseEstimator]

@@ -1,0 +1,62 @@
+"""``insightface.Calculator``: ArcFace-style embeddings of 112x112 aligned faces, all faces in one run."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from plugins.insightface.blob import Normalisation, graph_normalisation, to_blob
+from plugins.insightface.catalogue import CALCULATORS, PACK_COEFFICIENTS, local_onnx
+from plugins.insightface.crops import arcface112
+from plugins.insightface.loading import onnx_file
+from src import plugin_api as api
+from src.model_store import check_name
+
+MXNET_INPUT = (1, 3, 112, 112)  # the converter makes the batch axis dynamic
+ARCFACE_NORM = Normalisation(127.5, 127.5)
+
+
+class Calculator(api.Calculator):
+    """Raw (not unit-normalised) embeddings, as CompreFace returned them; Java normalises before comparing."""
+
+    models = CALCULATORS
+
+    def __init__(self, name: str, model: api.ModelSpec | None) -> None:
+        super().__init__(name, model)
+        self.session: Any = None
+        self.norm = ARCFACE_NORM
+
+    @classmethod
+    def custom_model(cls, name: str) -> api.ModelSpec:
+        """An ArcFace-style ONNX file of one's own (112x112 input) under ``insightface/calculator/<name>/``."""
+        spec = local_onnx(check_name(name))
+        return api.ModelSpec(spec.name, spec.files, spec.licence, PACK_COEFFICIENTS, spec.options)
+
+    def load(self, ctx: api.LoadContext) -> None:
+        from src.device import describe_session
+        from src.onnx_session import open_session
+
+        assert self.model is not None, "insightface.Calculator always has a model"
+        path = onnx_file(ctx, self.slug, self.model, MXNET_INPUT)
+        self.session = open_session(path, ctx.device)
+        self.norm = graph_normalisation(path, ARCFACE_NORM)
+        self.input_name = self.session.get_inputs()[0].name
+        batch = self.session.get_inputs()[0].shape[0]
+        self.fixed_batch = batch if isinstance(batch, int) and batch > 0 else None
+        self.device_description = describe_session(self.session)
+
+    def warm_up(self, image: np.ndarray) -> None:
+        box = api.BoundingBox(0, 0, image.shape[1], image.shape[0])
+        self.embed([api.Face(image, api.DetectedFace(box, 1.0), whole_image=True)])
+
+    def embed(self, faces: Sequence[api.Face]) -> np.ndarray:
+        if self.session is None:
+            raise api.PluginError(f"{self} is not loaded")
+        if not faces:
+            return np.zeros((0, 0), dtype=np.float32)
+        blob = to_blob(np.stack([arcface112(face) for face in faces]), self.norm)
+        if self.fixed_batch in (None, len(faces)):
+            return np.asarray(self.session.run(None, {self.input_name: blob})[0], dtype=np.float32)
+        # A graph exported with a fixed batch of 1 cannot take the stack in one call.
+        rows = [self.session.run(None, {self.input_name: blob[i:i + 1]})[0] for i in range(len(faces))]
+        return np.concatenate(rows).astype(np.float32)

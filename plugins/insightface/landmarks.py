@@ -1,0 +1,70 @@
+"""``insightface.LandmarksDetector`` (the detector's 5 points) and ``insightface.Landmarks2d106Detector``.
+
+The 106-point model answers under its own key ``landmarks2d106``; CompreFace wrote them under
+``landmarks``, overwriting the 5 points when both plugins were asked for.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from plugins.insightface.blob import Normalisation, graph_normalisation, to_blob
+from plugins.insightface.catalogue import LANDMARKS106
+from plugins.insightface.crops import centred
+from plugins.insightface.loading import onnx_file
+from src import plugin_api as api
+
+MXNET_INPUT = (1, 3, 192, 192)  # the converter makes the batch axis dynamic
+
+
+def as_ints(points: np.ndarray) -> list[list[int]]:
+    return [[int(x), int(y)] for x, y in np.asarray(points, dtype=np.float64)]
+
+
+class LandmarksDetector(api.FacePlugin):
+    """``{"landmarks": [[x, y] x 5]}`` from the detection (empty when the detector gave none)."""
+
+    slug = "landmarks"
+
+    def analyze(self, faces: Sequence[api.Face]) -> list[dict[str, Any]]:
+        return [{"landmarks": [] if f.detection.landmarks is None else as_ints(f.detection.landmarks)}
+                for f in faces]
+
+
+class Landmarks2d106Detector(api.FacePlugin):
+    """``{"landmarks2d106": [[x, y] x 106]}`` from the 192x192 box-centred crop, all faces in one run."""
+
+    slug = "landmarks2d106"
+    models = LANDMARKS106
+
+    def __init__(self, name: str, model: api.ModelSpec | None) -> None:
+        super().__init__(name, model)
+        self.session: Any = None
+
+    def load(self, ctx: api.LoadContext) -> None:
+        from src.device import describe_session
+        from src.onnx_session import open_session
+
+        assert self.model is not None
+        path = onnx_file(ctx, self.slug, self.model, MXNET_INPUT)
+        self.session = open_session(path, ctx.device)
+        self.norm = graph_normalisation(path, Normalisation(0.0, 1.0))
+        self.size = int(self.model.options.get("size", 192))
+        self.input_name = self.session.get_inputs()[0].name
+        self.device_description = describe_session(self.session)
+
+    def points(self, faces: Sequence[api.Face]) -> list[np.ndarray]:
+        """(106, 2) image-pixel points per face. The model gives crop coordinates in [-1, 1]."""
+        if self.session is None:
+            raise api.PluginError(f"{self} is not loaded")
+        crops = [centred(face, self.size) for face in faces]
+        rows = self.session.run(None, {self.input_name: to_blob(np.stack([c.pixels for c in crops]), self.norm)})[0]
+        result = []
+        for crop, row in zip(crops, rows):
+            in_crop = (np.asarray(row, dtype=np.float64).reshape(-1, 2)[:106] + 1.0) * (self.size / 2)
+            result.append(crop.to_image(in_crop))
+        return result
+
+    def analyze(self, faces: Sequence[api.Face]) -> list[dict[str, Any]]:
+        return [{"landmarks2d106": as_ints(p)} for p in self.points(faces)]

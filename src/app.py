@@ -1,0 +1,90 @@
+"""Application factory and ``python -m src.app`` (a development server; production runs uWSGI)."""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import uuid
+
+from flask import Flask, g, request
+
+from src.config import Settings, load_settings
+from src.device import Device
+from src.errors import StartupError
+from src.logs import configure
+from src.model_store import ModelStore
+from src.pipeline import Pipeline
+from src.plugin_manager import PluginRegistry, build_plugin_manager
+from src.warmup import warm_up_image
+from src.web import endpoints, errors
+
+log = logging.getLogger("facecore")
+
+
+def build_pipeline(settings: Settings, registry: PluginRegistry | None = None) -> Pipeline:
+    """Create, load and warm the configured plugins (everything that must happen before serving)."""
+    registry = registry or PluginRegistry.from_manager(build_plugin_manager())
+    pipeline = Pipeline.from_settings(settings, registry)
+    pipeline.load(ModelStore(settings.models_root, offline=settings.models_offline), Device(settings.gpu_idx))
+    if settings.warm_up:
+        pipeline.warm_up(warm_up_image())
+    else:
+        pipeline.ready = True
+    return pipeline
+
+
+def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = None,
+               registry: PluginRegistry | None = None) -> Flask:
+    settings = settings or load_settings()
+    configure(settings.logging_level)
+    if pipeline is None:
+        pipeline = build_pipeline(settings, registry)
+    app = Flask("embedding-calculator")
+    app.url_map.strict_slashes = False
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, MAX_FORM_MEMORY_SIZE=settings.max_body_bytes,
+                      MAX_IMAGE_PIXELS=settings.max_pixels, BUILD_VERSION=settings.build_version)
+    app.extensions["facecore.pipeline"] = pipeline
+    app.extensions["facecore.settings"] = settings
+    app.register_blueprint(endpoints.bp)
+    errors.register(app)
+    _log_requests(app)
+    return app
+
+
+def _log_requests(app: Flask) -> None:
+    @app.before_request
+    def start() -> None:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def finish(response):  # type: ignore[no-untyped-def]
+        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.info("request_id=%s %s %s -> %d in %.1f ms", g.get("request_id", "-"), request.method, request.path,
+                 response.status_code, elapsed)
+        response.headers["X-Request-Id"] = g.get("request_id", "-")
+        return response
+
+
+def wsgi_app() -> Flask:
+    """uWSGI's entry (``module = src.app:wsgi_app()``): load everything, or stop the worker with one line."""
+    try:
+        return create_app()
+    except StartupError as error:
+        log.critical("cannot start: %s", error)
+        sys.exit(1)
+
+
+def main() -> None:
+    try:
+        settings = load_settings()
+        app = create_app(settings)
+    except StartupError as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    log.info("serving on port %d", settings.port)
+    app.run(host="0.0.0.0", port=settings.port, threaded=True)  # noqa: S104 - a container service
+
+
+if __name__ == "__main__":
+    main()

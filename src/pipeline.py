@@ -1,0 +1,176 @@
+"""The face pipeline: detect -> sort -> limit -> the requested plugins, batched per image.
+
+One object per worker process, built from the settings and loaded before the first request. It keeps
+no per-request state, so concurrent requests (threads) cannot leak into each other.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from src.config import Settings
+from src.device import Device
+from src.errors import NoFaceFound, StartupError
+from src.imaging import downscale
+from src.model_store import ModelNotAvailable, ModelStore
+from src.plugin_api import (BoundingBox, Calculator, DetectedFace, Face, FaceDetector, FacePlugin, LoadContext,
+                            Plugin, PluginError)
+from src.plugin_manager import PluginRegistry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FaceResult:
+    """One face of a response: its detection, the plugins' JSON fragments and per-face timings (ms)."""
+
+    detection: DetectedFace
+    fragments: dict[str, Any] = field(default_factory=dict)
+    execution_time: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class FindFacesResult:
+    faces: list[FaceResult]
+    plugins_versions: dict[str, str]
+
+
+def elapsed_ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
+
+
+class Pipeline:
+    """The configured detector, calculator and extra face plugins, and how a request runs through them."""
+
+    def __init__(self, detector: FaceDetector, calculator: Calculator, extras: Sequence[FacePlugin],
+                 img_length_limit: int = 640) -> None:
+        self.detector = detector
+        self.calculator = calculator
+        self.face_plugins: dict[str, FacePlugin] = {calculator.slug: calculator}
+        for plugin in extras:
+            if plugin.slug in self.face_plugins or plugin.slug == detector.slug:
+                raise StartupError(f"two configured plugins have the slug {plugin.slug!r}: "
+                                   f"{self.face_plugins.get(plugin.slug, detector)} and {plugin}")
+            self.face_plugins[plugin.slug] = plugin
+        self.img_length_limit = img_length_limit
+        self.ready = False
+
+    # ----------------------------------------------------------------------------------- building
+    @classmethod
+    def from_settings(cls, settings: Settings, registry: PluginRegistry) -> "Pipeline":
+        detector = registry.create(settings.detector, FaceDetector)
+        calculator = registry.create(settings.calculator, Calculator)
+        extras = [registry.create(name, FacePlugin) for name in settings.extras]
+        for extra in extras:
+            if isinstance(extra, Calculator):
+                raise StartupError(f"EXTRA_PLUGINS names a calculator ({extra}); set it in CALCULATION_PLUGIN")
+        return cls(detector, calculator, extras, settings.img_length_limit)  # type: ignore[arg-type]
+
+    @property
+    def plugins(self) -> list[Plugin]:
+        return [self.detector, *self.face_plugins.values()]
+
+    def load(self, store: ModelStore, device: Device, settings: dict[str, Any] | None = None) -> None:
+        ctx = LoadContext(store=store, device=device, settings=settings or {})
+        for plugin in self.plugins:
+            started = time.perf_counter()
+            try:
+                plugin.load(ctx)
+            except ModelNotAvailable as error:
+                raise StartupError(f"{plugin}: {error}") from error
+            log.info("loaded %s on %s in %.0f ms", plugin, plugin.device_description, elapsed_ms(started))
+
+    def warm_up(self, image: np.ndarray) -> None:
+        """Run every plugin once on a real face image so the first request is as fast as the next."""
+        started = time.perf_counter()
+        faces = self.detect(image, self.detector.default_threshold) or [self._whole_image_face(image)]
+        self.run_plugins(image, faces[:1], list(self.face_plugins))
+        self.ready = True
+        log.info("warmed up in %.0f ms", elapsed_ms(started))
+
+    # ----------------------------------------------------------------------------------- requests
+    def status(self) -> dict[str, Any]:
+        return {
+            "available_plugins": {p.slug: str(p) for p in self.plugins},
+            "calculator_version": str(self.calculator),
+            "similarity_coefficients": list(self.calculator.similarity_coefficients),
+        }
+
+    def select(self, requested: Iterable[str], detect_faces: bool = True) -> list[FacePlugin]:
+        """The configured plugins among ``requested`` slugs (unknown slugs are ignored, as in CompreFace)."""
+        chosen = []
+        for slug in dict.fromkeys(requested):
+            plugin = self.face_plugins.get(slug)
+            if plugin is not None and (detect_faces or not plugin.requires_detection):
+                chosen.append(plugin)
+        return chosen
+
+    def detect(self, image: np.ndarray, threshold: float) -> list[DetectedFace]:
+        """Faces with probability > threshold, in original pixels, largest box first."""
+        small, scale = downscale(image, self.img_length_limit)
+        found = self._call(self.detector, lambda: self.detector.detect(small, threshold))
+        height, width = image.shape[:2]
+        faces = []
+        for face in found:
+            if not face.probability > threshold:
+                continue
+            face = face.scaled(scale) if scale != 1.0 else face
+            faces.append(DetectedFace(face.box.clipped(width, height), float(face.probability), face.landmarks))
+        faces.sort(key=lambda f: f.box.area, reverse=True)
+        return faces
+
+    def find_faces(self, image: np.ndarray, *, threshold: float | None, limit: int, slugs: Iterable[str],
+                   detect_faces: bool = True) -> FindFacesResult:
+        plugins = self.select(slugs, detect_faces)
+        if detect_faces:
+            started = time.perf_counter()
+            detections = self.detect(image, self.detector.default_threshold if threshold is None else threshold)
+            detector_ms = elapsed_ms(started)
+            if not detections:
+                raise NoFaceFound()
+            if limit:
+                detections = detections[:limit]  # before any plugin runs: work only for what is returned
+        else:
+            detections, detector_ms = [self._whole_image_face(image)], 0.0
+        results = self.run_plugins(image, detections, [p.slug for p in plugins], whole_image=not detect_faces)
+        per_face = int(detector_ms // max(len(results), 1))
+        for result in results:
+            result.execution_time["detector"] = per_face
+        versions = {"detector": str(self.detector), **{p.slug: str(p) for p in plugins}}
+        return FindFacesResult(results, versions)
+
+    def run_plugins(self, image: np.ndarray, detections: Sequence[DetectedFace], slugs: Sequence[str],
+                    whole_image: bool = False) -> list[FaceResult]:
+        """Run each requested plugin once over all faces (one batch per plugin)."""
+        faces = [Face(image, d, whole_image=whole_image) for d in detections]
+        results = [FaceResult(d) for d in detections]
+        for slug in slugs:
+            plugin = self.face_plugins[slug]
+            started = time.perf_counter()
+            fragments = self._call(plugin, lambda: plugin.analyze(faces))
+            if len(fragments) != len(faces):
+                raise PluginError(f"{plugin} error - returned {len(fragments)} results for {len(faces)} faces")
+            per_face = int(elapsed_ms(started) // max(len(faces), 1))
+            for result, fragment in zip(results, fragments):
+                result.fragments.update(fragment)
+                result.execution_time[slug] = per_face
+        return results
+
+    @staticmethod
+    def _whole_image_face(image: np.ndarray) -> DetectedFace:
+        height, width = image.shape[:2]
+        return DetectedFace(BoundingBox(0.0, 0.0, float(width), float(height)), 1.0, None)
+
+    @staticmethod
+    def _call(plugin: Plugin, run: Any) -> Any:
+        try:
+            return run()
+        except PluginError:
+            raise
+        except Exception as error:  # a plugin bug is a 500 that names the plugin, not a crash
+            log.exception("plugin %s failed", plugin)
+            raise PluginError(f"{plugin} error - {error}") from error

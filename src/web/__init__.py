@@ -1,0 +1,1 @@
+"""HTTP layer: request parsing, the CompreFace wire format and JSON errors."""

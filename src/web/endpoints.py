@@ -1,0 +1,90 @@
+"""The HTTP endpoints of CompreFace's core, plus the seed Vectorizer's /vectorize."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from flask import Blueprint, Response, current_app, request
+
+from src.imaging import DecodeLimits, decode_image
+from src.pipeline import Pipeline
+from src.web import params
+from src.web.dto import box_json, face_json, json_response, vectorize_json
+
+bp = Blueprint("core", __name__)
+
+
+def pipeline() -> Pipeline:
+    return current_app.extensions["facecore.pipeline"]
+
+
+def read_image(data: bytes) -> np.ndarray:
+    return decode_image(data, DecodeLimits(max_pixels=current_app.config["MAX_IMAGE_PIXELS"]))
+
+
+@bp.get("/healthcheck")
+def healthcheck() -> Response:
+    return json_response({"status": "OK"})
+
+
+@bp.get("/readiness")
+def readiness() -> Response:
+    """200 once every configured model is loaded and warmed; 503 before (liveness is /healthcheck)."""
+    ready = pipeline().ready
+    return json_response({"status": "OK" if ready else "LOADING"}, 200 if ready else 503)
+
+
+@bp.get("/status")
+def status() -> Response:
+    current = pipeline()
+    body: dict[str, Any] = {"status": "OK", "build_version": current_app.config["BUILD_VERSION"], **current.status()}
+    body["plugins"] = {p.slug: p.describe() for p in current.plugins}  # extra key: device, model, licence
+    return json_response(body)
+
+
+def _find_faces(image_bytes: bytes) -> Response:
+    image = read_image(image_bytes)  # the image is judged before the other arguments, as in CompreFace
+    values = request.values
+    result = pipeline().find_faces(image, threshold=params.threshold(values), limit=params.limit(values),
+                                   slugs=params.face_plugins(values), detect_faces=params.detect_faces(values))
+    return json_response({"plugins_versions": result.plugins_versions,
+                          "result": [face_json(face) for face in result.faces]})
+
+
+@bp.post("/find_faces")
+def find_faces() -> Response:
+    return _find_faces(params.attached_file(request.files))
+
+
+@bp.post("/find_faces_base64")
+def find_faces_base64() -> Response:
+    return _find_faces(params.base64_file(request.get_json(force=True, silent=True)))
+
+
+@bp.post("/scan_faces")
+def scan_faces() -> Response:
+    """Legacy: detector + calculator only, CompreFace's constant ``calculator_version``."""
+    image = read_image(params.attached_file(request.files))
+    current = pipeline()
+    result = current.find_faces(image, threshold=params.threshold(request.values), limit=params.limit(request.values),
+                                slugs=[current.calculator.slug])
+    faces = [{"box": box_json(face), "embedding": face.fragments["embedding"],
+              "execution_time": {k: face.execution_time[k] for k in ("detector", "calculator")}}
+             for face in result.faces]
+    return json_response({"calculator_version": "ScannerWithPlugins", "result": faces})
+
+
+@bp.post("/vectorize")
+def vectorize() -> Response:
+    """The seed Vectorizer's API: every face with its box, embedding and detection score."""
+    image = read_image(params.attached_file(request.files))
+    current = pipeline()
+    faces = current.detect(image, current.detector.default_threshold)
+    results = current.run_plugins(image, faces, [current.calculator.slug]) if faces else []
+    return json_response([vectorize_json(face) for face in results])
+
+
+@bp.after_app_request
+def no_caching(response: Response) -> Response:
+    response.headers["Cache-Control"] = "max-age=0, no-cache, no-store, must-revalidate, proxy-revalidate"
+    return response

@@ -1,0 +1,110 @@
+"""MXNet 1.9.1 as a test oracle, in its own virtual environment under ``.cache/mxnet-oracle-venv``.
+
+The venv is created on first use (``mxnet==1.9.1``, ``numpy<1.24`` from PyPI) and reused; tests that need
+it skip with the reason when it cannot be built. Arrays travel through ``.npy`` files in ``tmp_path``.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pytest
+
+from tests.shared_data import PROJECT_ROOT
+
+VENV = Path(os.environ.get("MXNET_ORACLE_VENV", PROJECT_ROOT / ".cache" / "mxnet-oracle-venv"))
+REQUIREMENTS = ("mxnet==1.9.1", "numpy<1.24")
+
+FORWARD = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import mxnet as mx
+    cases = json.load(open(sys.argv[1]))
+    for k, case in enumerate(cases):
+        sym = mx.sym.load(case["symbol"])
+        if case["outputs"]:
+            internals = sym.get_internals()
+            sym = mx.sym.Group([internals[n if n.endswith("_output") else n + "_output"] for n in case["outputs"]])
+        values = {key.split(":", 1)[-1]: v.astype("float32") for key, v in mx.nd.load(case["params"]).items()}
+        values.update({name: mx.nd.array(np.load(path)) for name, path in case["inputs"].items()})
+        exe = sym.bind(mx.cpu(), {n: values[n] for n in sym.list_arguments()},
+                       aux_states={n: values[n] for n in sym.list_auxiliary_states()}, grad_req="null")
+        for j, out in enumerate(exe.forward(is_train=False)):
+            np.save(case["prefix"] + "_%d.npy" % j, out.asnumpy())
+""")
+
+
+def _python() -> Path:
+    return VENV / "bin" / "python"
+
+
+@lru_cache(maxsize=1)
+def _build() -> str | None:
+    """Create the venv once (under a file lock); returns None when ready, else why not."""
+    VENV.parent.mkdir(parents=True, exist_ok=True)
+    with open(VENV.parent / "mxnet-oracle.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ready = VENV / ".ready"
+        if ready.exists():
+            return None
+        try:
+            if not _python().exists():
+                subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, capture_output=True, timeout=300)
+            subprocess.run([str(_python()), "-m", "pip", "install", "-q", *REQUIREMENTS], check=True,
+                           capture_output=True, timeout=900)
+            subprocess.run([str(_python()), "-c", "import mxnet; assert mxnet.__version__ == '1.9.1'"], check=True,
+                           capture_output=True, timeout=120)
+        except (OSError, subprocess.SubprocessError) as error:
+            detail = getattr(error, "stderr", b"") or b""
+            return f"{error}: {detail.decode(errors='replace')[-400:]}"
+        ready.write_text(" ".join(REQUIREMENTS) + "\n")
+    return None
+
+
+def oracle_python() -> Path:
+    """The oracle venv's interpreter; skips the calling test when MXNet 1.9.1 cannot be installed."""
+    reason = _build()
+    if reason is not None:
+        pytest.skip(f"MXNet 1.9.1 oracle venv ({VENV}) unavailable: {reason}")
+    return _python()
+
+
+def run_script(code: str, *args: str, timeout: float = 300) -> None:
+    result = subprocess.run([str(oracle_python()), "-c", code, *args], capture_output=True, text=True,
+                            timeout=timeout, env={**os.environ, "MXNET_SUBGRAPH_VERBOSE": "0"})
+    if result.returncode != 0:
+        raise AssertionError(f"MXNet oracle failed:\n{result.stderr[-3000:]}")
+
+
+def mxnet_forward(tmp_path: Path, cases: Sequence[dict[str, Any]]) -> list[list[np.ndarray]]:
+    """Run each case ``{symbol, params, inputs: {name: array}, outputs: [names] | None}`` through MXNet."""
+    manifest = []
+    for index, case in enumerate(cases):
+        inputs = {}
+        for name, array in case["inputs"].items():
+            path = tmp_path / f"oracle_{index}_{name}.npy"
+            np.save(path, np.asarray(array, np.float32))
+            inputs[name] = str(path)
+        manifest.append({"symbol": str(case["symbol"]), "params": str(case["params"]), "inputs": inputs,
+                         "outputs": list(case.get("outputs") or []), "prefix": str(tmp_path / f"oracle_{index}")})
+    (tmp_path / "oracle.json").write_text(json.dumps(manifest))
+    run_script(FORWARD, str(tmp_path / "oracle.json"))
+    results = []
+    for index in range(len(cases)):
+        files = sorted(tmp_path.glob(f"oracle_{index}_[0-9]*.npy"), key=lambda path: int(path.stem.rsplit("_", 1)[1]))
+        results.append([np.load(path) for path in files])
+    return results
+
+
+def relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
+    """max |actual - expected| / max |expected|: relative to the output's scale, stable near zeros."""
+    scale = max(float(np.max(np.abs(expected))), 1e-12)
+    return float(np.max(np.abs(np.asarray(actual, np.float64) - expected))) / scale

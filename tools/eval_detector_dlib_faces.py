@@ -1,0 +1,137 @@
+"""Recall, false detections and speed of ``facenet.FaceDetector`` on dlib's example faces.
+
+``python -m tools.eval_detector_dlib_faces [--steps compreface|common] [--threshold T] [--margins]``
+
+The set (``../shared/datasets/dlib-faces``): 9 PASCAL VOC photos with 43 hand-drawn boxes in dlib imglab
+XML (``training.xml``, ``testing.xml``) and ``dogs.jpg`` with no human face. A detection matches a
+labelled box at IoU >= 0.4 (each box and detection match at most once, best IoU first); an unmatched
+detection is a false detection.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from src.plugin_api import DetectedFace
+
+DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "dlib-faces"
+MATCH_IOU = 0.4
+NO_FACE_IMAGES = ("dogs.jpg",)
+
+
+@dataclass(frozen=True)
+class Score:
+    faces: int
+    matched: int
+    false_detections: int
+    images: int
+    ms_per_image: float
+    mean_iou: float
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.faces if self.faces else 0.0
+
+
+def read_boxes(folder: Path) -> dict[str, np.ndarray]:
+    """``{file name: (N, 4) x1, y1, x2, y2}`` from the imglab XML files, plus the no-face images."""
+    labelled: dict[str, list[list[float]]] = {name: [] for name in NO_FACE_IMAGES if (folder / name).exists()}
+    for xml_file in ("training.xml", "testing.xml"):
+        for image in ET.parse(folder / xml_file).getroot().iter("image"):
+            rows = labelled.setdefault(image.get("file", ""), [])
+            for box in image.iter("box"):
+                left, top = float(box.get("left", 0)), float(box.get("top", 0))
+                rows.append([left, top, left + float(box.get("width", 0)), top + float(box.get("height", 0))])
+    return {name: np.asarray(rows, dtype=np.float64).reshape(-1, 4) for name, rows in labelled.items()}
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-12)
+
+
+def match(truth: np.ndarray, found: np.ndarray) -> list[float]:
+    """IoUs of the one-to-one matches (greedy, best IoU first) that reach MATCH_IOU."""
+    if not len(truth) or not len(found):
+        return []
+    ious = iou_matrix(truth, found)
+    matched = []
+    while ious.size and ious.max() >= MATCH_IOU:
+        row, col = np.unravel_index(np.argmax(ious), ious.shape)
+        matched.append(float(ious[row, col]))
+        ious[row, :], ious[:, col] = -1.0, -1.0
+    return matched
+
+
+def evaluate(detect, folder: Path = DEFAULT_DATASET, repeats: int = 1) -> Score:
+    """Score ``detect(image) -> list[DetectedFace]`` on the set; time is the mean over ``repeats`` passes."""
+    import cv2
+
+    labelled = read_boxes(folder)
+    images = {name: np.ascontiguousarray(cv2.imread(str(folder / name))[:, :, ::-1]) for name in labelled}
+    faces = matched = false = 0
+    ious: list[float] = []
+    elapsed = 0.0
+    for name, truth in labelled.items():
+        found: list[DetectedFace] = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            found = detect(images[name])
+            elapsed += time.perf_counter() - start
+        boxes = np.asarray([[f.box.x_min, f.box.y_min, f.box.x_max, f.box.y_max] for f in found]).reshape(-1, 4)
+        hits = match(truth, boxes)
+        faces += len(truth)
+        matched += len(hits)
+        false += len(found) - len(hits)
+        ious += hits
+    ms = 1000.0 * elapsed / (repeats * len(labelled))
+    return Score(faces, matched, false, len(labelled), ms, float(np.mean(ious)) if ious else 0.0)
+
+
+def make_detector(steps: str, margins: bool):
+    from plugins.facenet.cascade import COMMON_STEPS, COMPREFACE_STEPS
+    from plugins.facenet.detector import COMPREFACE_MARGINS, MTCNN, FaceDetector
+    from src.device import Device
+    from src.model_store import ModelStore
+    from src.plugin_api import LoadContext, ModelSpec
+
+    options = dict(MTCNN.options)
+    options["steps"] = COMPREFACE_STEPS if steps == "compreface" else COMMON_STEPS
+    options["margins"] = COMPREFACE_MARGINS if margins else None
+    spec = ModelSpec(MTCNN.name, MTCNN.files, MTCNN.licence, options=options)
+    detector = FaceDetector("facenet.FaceDetector", spec)
+    detector.load(LoadContext(ModelStore(Path("/nonexistent-model-root"), offline=True), Device()))
+    return detector
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--steps", choices=("common", "compreface"), default="common")
+    parser.add_argument("--threshold", type=float, default=0.85)
+    parser.add_argument("--margins", action="store_true", help="add CompreFace's box margins")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    detector = make_detector(args.steps, args.margins)
+    detector.warm_up(np.zeros((64, 64, 3), np.uint8))
+    score = evaluate(lambda image: detector.detect(image, args.threshold), args.dataset, args.repeats)
+    print(f"steps={args.steps} threshold={args.threshold} margins={args.margins}: "  # noqa: T201 (CLI output)
+          f"recall {score.matched}/{score.faces} = {score.recall:.3f}, false detections {score.false_detections}, "
+          f"mean IoU {score.mean_iou:.3f}, {score.ms_per_image:.1f} ms/image over {score.images} images")
+
+
+if __name__ == "__main__":
+    main()
