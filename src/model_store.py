@@ -81,12 +81,14 @@ def http_download(url: str, target: Path, timeout: float = 60.0) -> None:
         content_type = response.headers.get("Content-Type", "")
         if "drive.google.com" in url and content_type.startswith("text/html"):
             page = response.read().decode("utf-8", "replace")
-            token = re.search(r'name="confirm" value="([^"]+)"', page) or re.search(r"confirm=([0-9A-Za-z_-]+)", page)
+            token = (re.search(r'name="confirm" value="([^"]+)"', page)
+                     or re.search(r"confirm=([0-9A-Za-z_-]+)", page))
             uuid = re.search(r'name="uuid" value="([^"]+)"', page)
             if not token:
                 raise OSError("Google Drive did not return the file (quota or permission page)")
             file_id = re.search(r"id=([^&]+)", url).group(1)  # type: ignore[union-attr]
-            confirmed = f"https://drive.usercontent.google.com/download?id={file_id}&export=download&confirm={token.group(1)}"
+            confirmed = ("https://drive.usercontent.google.com/download"
+                         f"?id={file_id}&export=download&confirm={token.group(1)}")
             if uuid:
                 confirmed += f"&uuid={uuid.group(1)}"
             http_download(confirmed, target, timeout)
@@ -199,7 +201,8 @@ class ModelStore:
                 payload = Path(tmp) / "member"
                 try:
                     with zipfile.ZipFile(raw) as archive:
-                        name = next((n for n in archive.namelist() if n == file.member or n.endswith("/" + file.member)), None)
+                        name = next((n for n in archive.namelist()
+                                     if n == file.member or n.endswith("/" + file.member)), None)
                         if name is None:
                             raise ModelNotAvailable(spec.name, file.filename, f"{file.member} not in archive {url}")
                         with archive.open(name) as src, open(payload, "wb") as dst:

@@ -19,7 +19,8 @@ from src.plugin_api import Calculator, FaceDetector, FacePlugin, Plugin
 log = logging.getLogger(__name__)
 
 
-def build_plugin_manager(load_entrypoints: bool = True, modules: Iterable[tuple[str, object]] = ()) -> pluggy.PluginManager:
+def build_plugin_manager(load_entrypoints: bool = True,
+                         modules: Iterable[tuple[str, object]] = ()) -> pluggy.PluginManager:
     """A plugin manager with our hookspecs, the installed entry points and any extra ``(name, module)``.
 
     ``FACECORE_LOAD_PLUGINS=a,b`` limits entry-point loading to those names (handy to isolate a

@@ -1,0 +1,40 @@
+"""Environment settings: defaults, list syntax, and one clear line for each bad value."""
+from __future__ import annotations
+
+import pytest
+
+from src.config import DEFAULT_EXTRAS, load_settings, split_list
+from src.errors import StartupError
+
+
+def test_defaults():
+    settings = load_settings({})
+    assert settings.port == 3000 and settings.gpu_idx == -1 and settings.img_length_limit == 640
+    assert settings.extras == DEFAULT_EXTRAS and settings.build_version == "dev"
+
+
+def test_lists_split_on_commas_and_spaces():
+    assert split_list(" a.B, c.D  e.F,,") == ("a.B", "c.D", "e.F")
+    assert load_settings({"EXTRA_PLUGINS": "x.Y z.W"}).extras == ("x.Y", "z.W")
+
+
+def test_empty_extra_plugins_means_none():
+    assert load_settings({"EXTRA_PLUGINS": ""}).extras == ()
+
+
+def test_version_string():
+    assert load_settings({"APP_VERSION_STRING": "1.2.3"}).build_version == "1.2.3"
+
+
+@pytest.mark.parametrize("env,fragment", [
+    ({"ML_PORT": "abc"}, "ML_PORT='abc' is not an integer"),
+    ({"ML_PORT": "70000"}, "ML_PORT=70000"),
+    ({"GPU_IDX": "-2"}, "GPU_IDX='-2' must be >= -1"),
+    ({"IMG_LENGTH_LIMIT": "big"}, "IMG_LENGTH_LIMIT='big'"),
+    ({"LOGGING_LEVEL_NAME": "loud"}, "choices: debug, info, warning, error, critical"),
+    ({"MODELS_OFFLINE": "maybe"}, "choices: true, false"),
+])
+def test_bad_values_name_variable_value_and_choices(env, fragment):
+    with pytest.raises(StartupError) as error:
+        load_settings(env)
+    assert fragment in str(error.value) and "\n" not in str(error.value)

@@ -1,0 +1,140 @@
+"""Model store: checksums, offline errors, TOFU lock file, archives, concurrent workers, path safety."""
+from __future__ import annotations
+
+import hashlib
+import io
+import multiprocessing
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from src.model_store import ModelNotAvailable, ModelStore, check_name
+from src.plugin_api import ModelFile, ModelSpec
+
+PAYLOAD = b"weights" * 100
+DIGEST = hashlib.sha256(PAYLOAD).hexdigest()
+
+
+def serve(payload: bytes, log: list[str] | None = None):
+    def download(url: str, target: Path) -> None:
+        if log is not None:
+            log.append(url)
+        target.write_bytes(payload)
+    return download
+
+
+def spec(sha256: str | None = DIGEST, **kwargs) -> ModelSpec:
+    return ModelSpec("m", (ModelFile("m.onnx", "https://example.org/m.onnx", sha256=sha256, **kwargs),))
+
+
+def test_fetches_once_then_uses_local_file(tmp_path):
+    calls: list[str] = []
+    store = ModelStore(tmp_path, downloader=serve(PAYLOAD, calls))
+    path = store.ensure("fam", "detector", spec())["m.onnx"]
+    assert path == tmp_path / "fam" / "detector" / "m" / "m.onnx" and path.read_bytes() == PAYLOAD
+    store.ensure("fam", "detector", spec())
+    assert calls == ["https://example.org/m.onnx"]
+
+
+def test_present_files_need_no_network_even_offline(tmp_path):
+    ModelStore(tmp_path, downloader=serve(PAYLOAD)).ensure("fam", "detector", spec())
+    offline = ModelStore(tmp_path, offline=True, downloader=serve(b"never"))
+    assert offline.ensure("fam", "detector", spec())["m.onnx"].read_bytes() == PAYLOAD
+
+
+def test_checksum_mismatch_on_download(tmp_path):
+    store = ModelStore(tmp_path, downloader=serve(b"tampered"))
+    with pytest.raises(ModelNotAvailable, match="checksum mismatch"):
+        store.ensure("fam", "detector", spec())
+    assert not (tmp_path / "fam" / "detector" / "m" / "m.onnx").exists()
+
+
+def test_altered_local_file_is_detected_at_start(tmp_path):
+    store = ModelStore(tmp_path, downloader=serve(PAYLOAD))
+    path = store.ensure("fam", "detector", spec())["m.onnx"]
+    path.write_bytes(PAYLOAD[:-1])
+    with pytest.raises(ModelNotAvailable, match="m.onnx") as error:
+        store.ensure("fam", "detector", spec())
+    assert "truncated or altered" in str(error.value)
+
+
+def test_trust_on_first_use_records_and_checks(tmp_path):
+    store = ModelStore(tmp_path, downloader=serve(PAYLOAD))
+    path = store.ensure("fam", "detector", spec(sha256=None))["m.onnx"]
+    assert DIGEST in (tmp_path / "checksums.lock.json").read_text()
+    path.write_bytes(b"changed")
+    with pytest.raises(ModelNotAvailable, match="checksum mismatch"):
+        store.ensure("fam", "detector", spec(sha256=None))
+
+
+def test_offline_and_missing_names_model_url_and_remedy(tmp_path):
+    with pytest.raises(ModelNotAvailable) as error:
+        ModelStore(tmp_path, offline=True).ensure("fam", "detector", spec())
+    text = str(error.value)
+    assert "'m'" in text and "https://example.org/m.onnx" in text and "tools.download_models --from" in text
+
+
+def test_failed_download_is_one_clear_error(tmp_path):
+    def refuse(url: str, target: Path) -> None:
+        raise OSError("Network is unreachable")
+    with pytest.raises(ModelNotAvailable, match="download from https://example.org/m.onnx failed"):
+        ModelStore(tmp_path, downloader=refuse).ensure("fam", "detector", spec())
+
+
+def test_zip_member(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("pack/m.onnx", PAYLOAD)
+        archive.writestr("pack/other.onnx", b"x")
+    zipped = ModelSpec("m", (ModelFile("m.onnx", "https://example.org/pack.zip", sha256=DIGEST, member="m.onnx"),))
+    path = ModelStore(tmp_path, downloader=serve(buffer.getvalue())).ensure("fam", "calculator", zipped)["m.onnx"]
+    assert path.read_bytes() == PAYLOAD
+
+
+def test_import_from_folder_is_verified(tmp_path):
+    source = tmp_path / "incoming"
+    source.mkdir()
+    (source / "m.onnx").write_bytes(b"wrong")
+    store = ModelStore(tmp_path / "store", offline=True)
+    with pytest.raises(ModelNotAvailable, match="checksum mismatch"):
+        store.import_from("fam", "detector", spec(), source)
+    (source / "m.onnx").write_bytes(PAYLOAD)
+    store.import_from("fam", "detector", spec(), source)
+    assert store.ensure("fam", "detector", spec())["m.onnx"].read_bytes() == PAYLOAD
+
+
+def test_package_source(tmp_path):
+    package = ModelSpec("p", (ModelFile("__init__.py", "package:pluggy/__init__.py"),))
+    path = ModelStore(tmp_path, offline=True).ensure("fam", "detector", package)["__init__.py"]
+    assert path.name == "__init__.py" and path.exists()
+    missing = ModelSpec("p", (ModelFile("x", "package:no_such_module_abc/x"),))
+    with pytest.raises(ModelNotAvailable, match="not installed"):
+        ModelStore(tmp_path).ensure("fam", "detector", missing)
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "..", "", "/etc", "x/../../y"])
+def test_names_cannot_escape_the_store(tmp_path, name):
+    with pytest.raises(ValueError):
+        ModelStore(tmp_path).model_dir("fam", "detector", name)
+    with pytest.raises(ValueError):
+        check_name(name)
+
+
+def slow_download(url: str, target: Path) -> None:
+    with open(target.parents[4] / "downloads.log", "a") as log:
+        log.write("x")
+    time.sleep(0.3)
+    target.write_bytes(PAYLOAD)
+
+
+def fetch_in_worker(root: str) -> str:
+    return str(ModelStore(Path(root), downloader=slow_download).ensure("fam", "detector", spec())["m.onnx"])
+
+
+def test_concurrent_workers_download_once(tmp_path):
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        paths = pool.map(fetch_in_worker, [str(tmp_path)] * 4)
+    assert len(set(paths)) == 1 and Path(paths[0]).read_bytes() == PAYLOAD
+    assert (tmp_path / "downloads.log").read_text() == "x"
