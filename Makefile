@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ML_PORT ?= 3000
 export ML_PORT
 
-.PHONY: run serve-dev test test-unit lint performance download-models install install-dev clean
+.PHONY: run serve-dev test test-unit lint performance download-models install install-dev install-gpu clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) (Python 3.11)"; exit 1; }
@@ -22,6 +22,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+## Swap the CPU onnxruntime for the CUDA build (GPU images; GPU_IDX >= 0).
+install-gpu: install
+	$(BIN)/pip uninstall --yes --quiet onnxruntime
+	$(BIN)/pip install --quiet onnxruntime-gpu
 
 ## Start the service (uWSGI) on ML_PORT with the configured plugins; models load and warm before serving.
 run: install

@@ -33,6 +33,7 @@ class Settings:
     extras: tuple[str, ...] = DEFAULT_EXTRAS
     gpu_idx: int = -1
     img_length_limit: int = 640
+    det_prob_threshold: float | None = None  # None: the detector's own default
     models_root: Path = Path("~/.cache/facecore/models").expanduser()
     models_offline: bool = False
     logging_level: str = "info"
@@ -58,6 +59,19 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int | None = 
         raise StartupError(f"{name}={raw!r} is not an integer") from None
     if minimum is not None and value < minimum:
         raise StartupError(f"{name}={raw!r} must be >= {minimum}")
+    return value
+
+
+def _fraction(env: Mapping[str, str], name: str) -> float | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:
+        raise StartupError(f"{name}={raw!r} is not a number in [0, 1]")
     return value
 
 
@@ -89,6 +103,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         extras=extras,
         gpu_idx=_int(env, "GPU_IDX", -1, -1),
         img_length_limit=_int(env, "IMG_LENGTH_LIMIT", 640, 0),
+        det_prob_threshold=_fraction(env, "DET_PROB_THRESHOLD"),
         models_root=Path(env.get("MODELS_ROOT", "").strip() or "~/.cache/facecore/models").expanduser(),
         models_offline=_bool(env, "MODELS_OFFLINE", False),
         logging_level=level,

@@ -47,7 +47,7 @@ class Pipeline:
     """The configured detector, calculator and extra face plugins, and how a request runs through them."""
 
     def __init__(self, detector: FaceDetector, calculator: Calculator, extras: Sequence[FacePlugin],
-                 img_length_limit: int = 640) -> None:
+                 img_length_limit: int = 640, default_threshold: float | None = None) -> None:
         self.detector = detector
         self.calculator = calculator
         self.face_plugins: dict[str, FacePlugin] = {calculator.slug: calculator}
@@ -57,6 +57,7 @@ class Pipeline:
                                    f"{self.face_plugins.get(plugin.slug, detector)} and {plugin}")
             self.face_plugins[plugin.slug] = plugin
         self.img_length_limit = img_length_limit
+        self.default_threshold = detector.default_threshold if default_threshold is None else default_threshold
         self.ready = False
 
     # ----------------------------------------------------------------------------------- building
@@ -68,7 +69,8 @@ class Pipeline:
         for extra in extras:
             if isinstance(extra, Calculator):
                 raise StartupError(f"EXTRA_PLUGINS names a calculator ({extra}); set it in CALCULATION_PLUGIN")
-        return cls(detector, calculator, extras, settings.img_length_limit)  # type: ignore[arg-type]
+        return cls(detector, calculator, extras, settings.img_length_limit,  # type: ignore[arg-type]
+                   settings.det_prob_threshold)
 
     @property
     def plugins(self) -> list[Plugin]:
@@ -87,7 +89,7 @@ class Pipeline:
     def warm_up(self, image: np.ndarray) -> None:
         """Run every plugin once on a real face image so the first request is as fast as the next."""
         started = time.perf_counter()
-        faces = self.detect(image, self.detector.default_threshold) or [self._whole_image_face(image)]
+        faces = self.detect(image, self.default_threshold) or [self._whole_image_face(image)]
         self.run_plugins(image, faces[:1], list(self.face_plugins))
         self.ready = True
         log.info("warmed up in %.0f ms", elapsed_ms(started))
@@ -128,7 +130,7 @@ class Pipeline:
         plugins = self.select(slugs, detect_faces)
         if detect_faces:
             started = time.perf_counter()
-            detections = self.detect(image, self.detector.default_threshold if threshold is None else threshold)
+            detections = self.detect(image, self.default_threshold if threshold is None else threshold)
             detector_ms = elapsed_ms(started)
             if not detections:
                 raise NoFaceFound()

@@ -38,3 +38,10 @@ def test_bad_values_name_variable_value_and_choices(env, fragment):
     with pytest.raises(StartupError) as error:
         load_settings(env)
     assert fragment in str(error.value) and "\n" not in str(error.value)
+
+
+def test_default_threshold_override():
+    assert load_settings({"DET_PROB_THRESHOLD": "0.7"}).det_prob_threshold == 0.7
+    assert load_settings({}).det_prob_threshold is None
+    with pytest.raises(StartupError, match="DET_PROB_THRESHOLD='2' is not a number in"):
+        load_settings({"DET_PROB_THRESHOLD": "2"})

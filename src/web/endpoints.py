@@ -79,7 +79,7 @@ def vectorize() -> Response:
     """The seed Vectorizer's API: every face with its box, embedding and detection score."""
     image = read_image(params.attached_file(request.files))
     current = pipeline()
-    faces = current.detect(image, current.detector.default_threshold)
+    faces = current.detect(image, current.default_threshold)
     results = current.run_plugins(image, faces, [current.calculator.slug]) if faces else []
     return json_response([vectorize_json(face) for face in results])
 

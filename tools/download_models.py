@@ -1,0 +1,76 @@
+"""Fetch (or import) the models of the configured plugins into MODELS_ROOT.
+
+    python -m tools.download_models                    # the plugins of FACE_DETECTION_PLUGIN, ... (build time)
+    python -m tools.download_models --plugins insightface.Calculator@w600k_r50
+    python -m tools.download_models --from ~/Downloads/buffalo_l   # offline: files obtained elsewhere
+    python -m tools.download_models --list                # every installed plugin and its models
+
+Exit code 0 when every model is in place and verified, 1 otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from src.config import load_settings
+from src.errors import StartupError
+from src.model_store import ModelNotAvailable, ModelStore
+from src.plugin_api import Plugin
+from src.plugin_manager import PluginRegistry, build_plugin_manager
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tools.download_models", description=__doc__.split("\n")[0])
+    parser.add_argument("--plugins", nargs="*", help="plugin selections (default: the configured ones)")
+    parser.add_argument("--from", dest="source", type=Path, help="import files from this folder, no download")
+    parser.add_argument("--root", type=Path, help="MODELS_ROOT (default: from the environment)")
+    parser.add_argument("--list", action="store_true", help="list installed plugins and their models")
+    return parser.parse_args(argv)
+
+
+def backend_of(plugin: Plugin) -> str:
+    return plugin.name.split(".", 1)[0]
+
+
+def list_plugins(registry: PluginRegistry) -> None:
+    for name in registry.names():
+        cls = registry.classes[name]
+        models = ", ".join(f"{m.name} ({m.licence})" for m in cls.models) or "-"
+        print(f"{name:40s} slug={cls.slug:14s} models: {models}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    try:
+        settings = load_settings()
+        registry = PluginRegistry.from_manager(build_plugin_manager())
+        if args.list:
+            list_plugins(registry)
+            return 0
+        selections = args.plugins or [settings.detector, settings.calculator, *settings.extras]
+        plugins = [registry.create(s) for s in selections]
+    except StartupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    store = ModelStore(args.root or settings.models_root, offline=args.source is not None)
+    failures = 0
+    for plugin in plugins:
+        if plugin.model is None:
+            continue
+        try:
+            if args.source is not None:
+                store.import_from(backend_of(plugin), plugin.slug, plugin.model, args.source)
+            paths = store.ensure(backend_of(plugin), plugin.slug, plugin.model)
+            for path in paths.values():
+                print(f"ok   {plugin}: {path}")
+        except ModelNotAvailable as error:
+            failures += 1
+            print(f"FAIL {plugin}: {error}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
