@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -59,6 +59,8 @@ class Pipeline:
         self.img_length_limit = img_length_limit
         self.default_threshold = detector.default_threshold if default_threshold is None else default_threshold
         self.ready = False
+        #: called as listener(plugin, milliseconds, faces) after every plugin call (metrics hook)
+        self.timing_listeners: list[Callable[[Plugin, float, int], None]] = []
 
     # ----------------------------------------------------------------------------------- building
     @classmethod
@@ -114,7 +116,9 @@ class Pipeline:
     def detect(self, image: np.ndarray, threshold: float) -> list[DetectedFace]:
         """Faces with probability > threshold, in original pixels, largest box first."""
         small, scale = downscale(image, self.img_length_limit)
+        started = time.perf_counter()
         found = self._call(self.detector, lambda: self.detector.detect(small, threshold))
+        self._report(self.detector, elapsed_ms(started), len(found))
         height, width = image.shape[:2]
         faces = []
         for face in found:
@@ -156,11 +160,17 @@ class Pipeline:
             fragments = self._call(plugin, lambda: plugin.analyze(faces))
             if len(fragments) != len(faces):
                 raise PluginError(f"{plugin} error - returned {len(fragments)} results for {len(faces)} faces")
-            per_face = int(elapsed_ms(started) // max(len(faces), 1))
+            spent = elapsed_ms(started)
+            self._report(plugin, spent, len(faces))
+            per_face = int(spent // max(len(faces), 1))
             for result, fragment in zip(results, fragments):
                 result.fragments.update(fragment)
                 result.execution_time[slug] = per_face
         return results
+
+    def _report(self, plugin: Plugin, milliseconds: float, faces: int) -> None:
+        for listener in self.timing_listeners:
+            listener(plugin, milliseconds, faces)
 
     @staticmethod
     def _whole_image_face(image: np.ndarray) -> DetectedFace:

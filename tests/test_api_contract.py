@@ -155,3 +155,10 @@ def test_vectorize_seed_shape(client, png):
 
 def test_readiness(client):
     assert client.get("/readiness").status_code == 200
+
+
+def test_timing_listeners_see_every_plugin_call(app, client, png):
+    seen = []
+    app.extensions["facecore.pipeline"].timing_listeners.append(lambda p, ms, n: seen.append((p.slug, n)))
+    post(client, png, face_plugins="calculator,age")
+    assert seen == [("detector", 2), ("calculator", 2), ("age", 2)]
