@@ -190,7 +190,8 @@ class ModelStore:
         with tempfile.TemporaryDirectory(dir=target.parent, prefix=".download-") as tmp:
             raw = Path(tmp) / "download"
             try:
-                self.downloader(url, raw)
+                if not (file.member and self._archive_path(url).exists()):
+                    self.downloader(url, raw)
             except (OSError, urllib.error.URLError) as error:
                 raise ModelNotAvailable(spec.name, file.filename,
                                         f"download from {url} failed ({error}). If this machine is offline, "
@@ -198,6 +199,7 @@ class ModelStore:
                                         f"--from DIR`") from error
             payload = raw
             if file.member:
+                raw = self._archive(url, raw)
                 payload = Path(tmp) / "member"
                 try:
                     with zipfile.ZipFile(raw) as archive:
@@ -211,6 +213,18 @@ class ModelStore:
                     raise ModelNotAvailable(spec.name, file.filename, f"{url} is not a zip archive") from error
             self._check_digest(spec, file, payload)
             os.replace(payload, target)
+
+    def _archive_path(self, url: str) -> Path:
+        return self.root / ".archives" / (hashlib.sha256(url.encode()).hexdigest()[:24] + ".zip")
+
+    def _archive(self, url: str, downloaded: Path) -> Path:
+        """Keep a downloaded archive so its other members (a model pack) are not downloaded again."""
+        kept = self._archive_path(url)
+        if not kept.exists():
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(downloaded, kept.with_suffix(".part"))
+            os.replace(kept.with_suffix(".part"), kept)
+        return kept
 
     def _check_digest(self, spec: ModelSpec, file: ModelFile, path: Path) -> None:
         expected = file.sha256 or self._recorded().get(self._key(spec, file))

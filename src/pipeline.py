@@ -57,10 +57,15 @@ class Pipeline:
                                    f"{self.face_plugins.get(plugin.slug, detector)} and {plugin}")
             self.face_plugins[plugin.slug] = plugin
         self.img_length_limit = img_length_limit
-        self.default_threshold = detector.default_threshold if default_threshold is None else default_threshold
+        self.threshold_override = default_threshold
         self.ready = False
         #: called as listener(plugin, milliseconds, faces) after every plugin call (metrics hook)
         self.timing_listeners: list[Callable[[Plugin, float, int], None]] = []
+
+    @property
+    def default_threshold(self) -> float:
+        """DET_PROB_THRESHOLD when set, else the detector's own (read live: a detector may set it in load())."""
+        return self.detector.default_threshold if self.threshold_override is None else self.threshold_override
 
     # ----------------------------------------------------------------------------------- building
     @classmethod

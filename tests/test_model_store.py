@@ -138,3 +138,16 @@ def test_concurrent_workers_download_once(tmp_path):
         paths = pool.map(fetch_in_worker, [str(tmp_path)] * 4)
     assert len(set(paths)) == 1 and Path(paths[0]).read_bytes() == PAYLOAD
     assert (tmp_path / "downloads.log").read_text() == "x"
+
+
+def test_pack_archive_downloaded_once_for_several_members(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.onnx", b"A")
+        archive.writestr("b.onnx", b"B")
+    calls: list[str] = []
+    store = ModelStore(tmp_path, downloader=serve(buffer.getvalue(), calls))
+    for name in ("a", "b"):
+        member = ModelSpec(name, (ModelFile(f"{name}.onnx", "https://example.org/pack.zip", member=f"{name}.onnx"),))
+        assert store.ensure("fam", "detector", member)[f"{name}.onnx"].read_bytes() == name.upper().encode()
+    assert calls == ["https://example.org/pack.zip"]

@@ -18,6 +18,8 @@ R100_COEFFICIENTS = (1.23132175, 6.602259425)
 #: ArcFace ONNX models of the packs have no published coefficients: CompreFace's ArcFace R100 values are
 #: used (same loss, same unit-sphere distances); see docs/insightface.md.
 PACK_COEFFICIENTS = R100_COEFFICIENTS
+#: Measured here: c0 = the best distance threshold on deepface master.csv (docs/insightface.md); c1 assumed.
+MOBILEFACE_COEFFICIENTS = (1.06, 6.0)
 
 
 def pack_model(name: str, pack: str, member: str, **options: object) -> ModelSpec:
@@ -70,8 +72,9 @@ CALCULATORS = (
                   MOBILEFACE_URL.format(file="MobileFace_Identification_V2-symbol.json")),
         ModelFile("MobileFace_Identification_V2-0000.params",
                   MOBILEFACE_URL.format(file="MobileFace_Identification_V2-0000.params")),
-    ), MIT, None, {"format": "mxnet", "symbol": "MobileFace_Identification_V2-symbol.json",
-                   "params": "MobileFace_Identification_V2-0000.params"}),
+    ), MIT, MOBILEFACE_COEFFICIENTS, {
+        "format": "mxnet", "symbol": "MobileFace_Identification_V2-symbol.json",
+        "params": "MobileFace_Identification_V2-0000.params"}),
 )
 
 GENDERAGE = (

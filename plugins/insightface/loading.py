@@ -41,15 +41,18 @@ def unpack_mxnet_archive(archive: Path) -> tuple[Path, Path]:
 
 
 def convert_mxnet(spec: ModelSpec, symbol: Path, params: Path, input_shape: Sequence[int | str]) -> Path:
-    """The ONNX file converted from an MXNet model (cached by the converter)."""
+    """The ONNX file converted from an MXNet model, written beside it and reused while the sources match."""
     try:
-        from srcext.mxnet import convert_cached
+        from srcext.mxnet import MxnetConversionError, convert_cached
     except ImportError as error:
         raise ModelNotAvailable(spec.name, symbol.name,
                                 f"this is an MXNet model and needs the MXNet->ONNX converter srcext.mxnet, "
                                 f"which cannot be imported ({error}); use an ONNX model of the packs instead "
                                 f"(e.g. det_10g, w600k_r50, genderage)") from error
-    return Path(convert_cached(symbol, params, tuple(input_shape)))
+    try:
+        return Path(convert_cached(symbol, params, tuple(input_shape), out_dir=symbol.parent))
+    except MxnetConversionError as error:
+        raise ModelNotAvailable(spec.name, symbol.name, f"MXNet->ONNX conversion failed: {error}") from error
 
 
 def onnx_file(ctx: LoadContext, slug: str, spec: ModelSpec, input_shape: Sequence[int | str]) -> Path:

@@ -57,12 +57,12 @@ class FaceDetector(api.FaceDetector):
 
         assert self.model is not None
         path = ctx.store.ensure(BACKEND, self.slug, self.model)[self.model.files[0].filename]
-        backend, target = cv2.dnn.DNN_BACKEND_OPENCV, cv2.dnn.DNN_TARGET_CPU
-        if ctx.device.wants_gpu and cv2.cuda.getCudaEnabledDeviceCount() > 0:
+        placement: tuple[int, ...] = ()  # default: OpenCV's CPU backend
+        if ctx.device.wants_gpu and cv2.cuda.getCudaEnabledDeviceCount() > 0:  # opencv-python-headless has no CUDA
             cv2.cuda.setDevice(ctx.device.gpu_index)
-            backend, target = cv2.dnn.DNN_BACKEND_CUDA, cv2.dnn.DNN_TARGET_CUDA
+            placement = (cv2.dnn.DNN_BACKEND_CUDA, cv2.dnn.DNN_TARGET_CUDA)
             self.device_description = f"cuda:{ctx.device.gpu_index}"
-        self.detector = cv2.FaceDetectorYN.create(str(path), "", (320, 320), 0.5, NMS_IOU, TOP_K, backend, target)
+        self.detector = cv2.FaceDetectorYN.create(str(path), "", (320, 320), 0.5, NMS_IOU, TOP_K, *placement)
 
     def warm_up(self, image: np.ndarray) -> None:
         self.detect(image, self.default_threshold)
