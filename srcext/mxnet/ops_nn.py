@@ -27,7 +27,8 @@ def convolution(b: GraphBuilder, attrs: Attrs, inputs: list[str], out: str) -> s
     kernel, stride, dilate, pad = _window(attrs, len(x) - 2)
     filters = attrs.integer("num_filter", 0)
     use_bias = not attrs.boolean("no_bias", False) and len(inputs) > 2
-    spatial = [(size + 2 * p - d * (k - 1) - 1) // s + 1 for size, k, s, d, p in zip(x[2:], kernel, stride, dilate, pad)]
+    spatial = [(size + 2 * p - d * (k - 1) - 1) // s + 1
+               for size, k, s, d, p in zip(x[2:], kernel, stride, dilate, pad)]
     return b.node("Conv", inputs[:3] if use_bias else inputs[:2], (x[0], filters, *spatial), out,
                   kernel_shape=list(kernel), strides=list(stride), dilations=list(dilate), pads=list(pad) * 2,
                   group=attrs.integer("num_group", 1))
@@ -168,11 +169,7 @@ def softmax(b: GraphBuilder, attrs: Attrs, inputs: list[str], out: str) -> str:
 
 @converts("SoftmaxActivation", known=("mode",))
 def softmax_activation(b: GraphBuilder, attrs: Attrs, inputs: list[str], out: str) -> str:
-    """``instance`` mode: softmax over all non-batch values of each sample; ``channel``: over axis 1."""
-    x = inputs[0]
-    shape = b.shape(x)
-    if attrs.choice("mode", "instance", ("instance", "channel")) == "channel" or len(shape) == 2:
-        return _softmax(b, x, 1, out)
-    flat = b.node("Flatten", [x], (shape[0], int(np.prod(shape[1:]))), axis=1)
-    probabilities = _softmax(b, flat, 1, b.fresh("softmax"))
-    return b.node("Reshape", [probabilities, b.node("Shape", [x], (len(shape),))], shape, out)
+    """``channel`` mode: softmax over axis 1. ``instance`` (default): MXNet 1.9 normalises over the last axis
+    (checked against MXNet; the same as "all values of a sample" for the usual (N, K) input)."""
+    channel = attrs.choice("mode", "instance", ("instance", "channel")) == "channel"
+    return _softmax(b, inputs[0], 1 if channel else -1, out)

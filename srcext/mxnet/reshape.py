@@ -18,6 +18,7 @@ class Dim:
     size: int
     sources: tuple[int, ...]
     inferred: bool = False
+    copied: bool = False
 
 
 def resolve(shape: tuple[int, ...], codes: tuple[int, ...], reverse: bool = False) -> list[Dim]:
@@ -30,13 +31,13 @@ def resolve(shape: tuple[int, ...], codes: tuple[int, ...], reverse: bool = Fals
     while j < len(spec):
         code = spec[j]
         if code == 0:
-            dims.append(Dim(src[i], (i,)))
+            dims.append(Dim(src[i], (i,), copied=True))
             i += 1
         elif code == -1:
             dims.append(Dim(-1, (), True))
             i += 1
         elif code == -2:
-            dims.extend(Dim(src[k], (k,)) for k in range(i, rank))
+            dims.extend(Dim(src[k], (k,), copied=True) for k in range(i, rank))
             i = rank
         elif code == -3:
             dims.append(Dim(src[i] * src[i + 1], (i, i + 1)))
@@ -70,7 +71,7 @@ def resolve(shape: tuple[int, ...], codes: tuple[int, ...], reverse: bool = Fals
     if int(np.prod([dim.size for dim in dims])) != total:
         raise ValueError(f"{shape} cannot become {[dim.size for dim in dims]}")
     if reverse:
-        dims = [Dim(dim.size, tuple(rank - 1 - k for k in dim.sources), dim.inferred) for dim in dims[::-1]]
+        dims = [Dim(dim.size, tuple(rank - 1 - k for k in dim.sources), dim.inferred, dim.copied) for dim in dims[::-1]]
     return dims
 
 
@@ -83,7 +84,7 @@ def onnx_shape(dims: list[Dim]) -> tuple[list[int], bool]:
     target = [dim.size for dim in dims]
     dependent = []
     for position, dim in enumerate(dims):
-        if dim.sources == (position,):
+        if dim.copied and dim.sources == (position,):
             target[position] = 0
         elif 0 in dim.sources:
             dependent.append(position)

@@ -137,7 +137,7 @@ def _arithmetic(s, x, r):
                                                         "_plus", "_minus", "_mul", "_div", "_maximum", "_minimum")]
     heads += [s.op(op, op, [x, c]) for op in ("broadcast_add", "broadcast_sub", "broadcast_mul", "broadcast_div",
                                               "broadcast_maximum", "broadcast_minimum")]
-    heads.append(s.op("_power", "power", [y, c]))
+    heads += [s.op("_power", "power", [y, y]), s.op("broadcast_power", "bpower", [y, c])]
     heads.append(s.op("add_n", "addn", [x, y, x], num_args=3))
     heads.append(s.op("ElementWiseSum", "ewsum", [x, y], num_args=2))
     return heads

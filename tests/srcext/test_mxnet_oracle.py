@@ -16,9 +16,9 @@ pytestmark = [pytest.mark.mxnet_oracle, pytest.mark.integration]
 
 TOLERANCE = 1e-4
 REAL_MODELS = {
-    "mobileface_v2": ("mxnet/mobileface_v2/MobileFace_Identification_V2-symbol.json",
-                      "mxnet/mobileface_v2/MobileFace_Identification_V2-0000.params", 256),
-    "genderage_v1": ("mxnet/genderage_v1/model-symbol.json", "mxnet/genderage_v1/model-0000.params", 202),
+    "mobileface_v2": ("models/mxnet/mobileface_v2/MobileFace_Identification_V2-symbol.json",
+                      "models/mxnet/mobileface_v2/MobileFace_Identification_V2-0000.params", 256),
+    "genderage_v1": ("models/mxnet/genderage_v1/model-symbol.json", "models/mxnet/genderage_v1/model-0000.params", 202),
 }
 
 
