@@ -20,13 +20,14 @@ CHIP_PADDING = 0.25  # dlib's default, the padding the recognizer was trained wi
 DESCRIPTOR_SIZE = 128
 #: ``whole_image`` option values: resize the whole (already aligned) image, or align it with the predictor.
 WHOLE_RESIZE = "resize"
-WHOLE_ALIGN = "align"
+WHOLE_ALIGN = "align"  # the 5-point predictor on the whole-image box: more accurate on LFW crops
 
 
 class ChipEmbedder(Protocol):
     """(N, 150, 150, 3) uint8 RGB chips -> (N, 128) float32 descriptors, in one network run."""
 
-    def __call__(self, chips: Sequence[np.ndarray]) -> np.ndarray: ...
+    def __call__(self, chips: Sequence[np.ndarray]) -> np.ndarray:
+        """Descriptors of ``chips``, one row per chip."""
 
 
 class NativeEmbedder:
@@ -53,6 +54,9 @@ class Calculator(CalculatorBase):
         super().__init__(name, model)
         self._predictor: Any = None
         self._embedder: ChipEmbedder | None = None
+        options = model.options if model is not None else {}
+        #: How a ``detect_faces=false`` image becomes a chip (see docs/calibration.md for the measurement).
+        self.whole_image_mode = str(options.get("whole_image", WHOLE_ALIGN))
 
     def load(self, ctx: LoadContext) -> None:
         import dlib
@@ -61,10 +65,6 @@ class Calculator(CalculatorBase):
         self._predictor = shape_predictor(files[specs.SHAPE5.filename])
         self._embedder = NativeEmbedder(files[specs.RESNET.filename])
         self.device_description = "cuda" if dlib.DLIB_USE_CUDA else "cpu"
-
-    @property
-    def whole_image_mode(self) -> str:
-        return str(self.model.options.get("whole_image", WHOLE_RESIZE)) if self.model else WHOLE_RESIZE
 
     def chip(self, face: Face) -> np.ndarray:
         """The 150x150 aligned chip of ``face``, shared through the face's crop cache."""

@@ -1,10 +1,12 @@
 """68-point landmarks, the 5 contract points and head pose, all from one run of the 68-point predictor.
 
 The three plugins share the predictor (loaded once) and each face's shape (through the crop cache).
-The 68-point model is non-commercial (see its ModelSpec licence).
+The 68-point model is non-commercial (see its ModelSpec licence). It is read on first use: landmarks and
+pose behind a detector that gives the 5 points (MTCNN, RetinaFace, ...) never need it.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
@@ -20,14 +22,19 @@ class _Shape68Plugin(FacePlugin):
 
     def __init__(self, name: str, model: ModelSpec | None) -> None:
         super().__init__(name, model)
-        self._predictor: Any = None
+        self._path: Path | None = None
 
     def load(self, ctx: LoadContext) -> None:
         files = ctx.store.ensure("dlib", self.slug, self.model or specs.LANDMARKS68_SPEC)
-        self._predictor = shape_predictor(files[specs.SHAPE68.filename])
+        self._path = files[specs.SHAPE68.filename]
+
+    def predictor(self) -> Any:
+        if self._path is None:
+            raise RuntimeError(f"{self.name} used before load()")
+        return shape_predictor(self._path)
 
     def points68(self, face: Face) -> np.ndarray:
-        return shape_points(face_shape(face, self._predictor, SHAPE68_KEY))
+        return shape_points(face_shape(face, self.predictor(), SHAPE68_KEY))
 
     def points5(self, face: Face) -> np.ndarray:
         """The detector's 5 landmarks when it gave them, else the ones derived from the 68 points."""

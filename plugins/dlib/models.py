@@ -36,7 +36,7 @@ HOG = ModelSpec("hog", (), licence="Boost Software License 1.0 (dlib)", options=
 MMOD_SPEC = ModelSpec("mmod", (MMOD,), licence=CC0, options={"upsample": 0})
 
 #: (c0, c1) fitted by ``python -m tools.calibrate_similarity`` (docs/calibration.md).
-RESNET_COEFFICIENTS = (0.0, 1.0)
+RESNET_COEFFICIENTS = (0.39797, 5.293621)
 RESNET_SPEC = ModelSpec("resnet-v1", (RESNET, SHAPE5), licence=CC0, similarity_coefficients=RESNET_COEFFICIENTS,
                         options={"whole_image": "align"})
 
