@@ -38,7 +38,7 @@ MMOD_SPEC = ModelSpec("mmod", (MMOD,), licence=CC0, options={"upsample": 0})
 #: (c0, c1) fitted by ``python -m tools.calibrate_similarity`` (docs/calibration.md).
 RESNET_COEFFICIENTS = (0.39797, 5.293621)
 RESNET_SPEC = ModelSpec("resnet-v1", (RESNET, SHAPE5), licence=CC0, similarity_coefficients=RESNET_COEFFICIENTS,
-                        options={"whole_image": "align"})
+                        options={"whole_image": "align", "backend": "onnx"})
 
 AGE_SPEC = ModelSpec("age-v1", (AGE, SHAPE5), licence="CC0-1.0 (Cydral Technology, dlib-models)")
 GENDER_SPEC = ModelSpec("gender-v1", (GENDER, SHAPE5), licence="CC0-1.0 (Cydral Technology, dlib-models)")

@@ -181,3 +181,18 @@ def test_landmarks_prefer_the_detectors_points(ctx) -> None:
 def test_calculator_spec_is_the_calibrated_one(calculator) -> None:
     assert calculator.similarity_coefficients == specs.RESNET_COEFFICIENTS
     assert calculator.describe()["licence"].startswith("CC0")
+
+
+def test_onnx_backend_keeps_dlibs_embedding_space(ctx, hog, calculator) -> None:
+    """The default (converted ONNX) backend equals dlib's own network on real faces: same stored embeddings."""
+    from dataclasses import replace
+
+    native_spec = replace(specs.RESNET_SPEC, options={**specs.RESNET_SPEC.options, "backend": "dlib"})
+    native = Calculator("dlib.Calculator", native_spec)
+    native.load(ctx)
+    assert calculator.backend == "onnx" and native.backend == "dlib"
+    faces = detect(hog, read("couple.jpg")) + detect(hog, read("img1.jpg"))
+    ours, theirs = calculator.embed(faces), native.embed(faces)
+    rows = [(unit(a), unit(b)) for a, b in zip(ours, theirs)]
+    cosine = np.array([1 - float(np.dot(a, b)) for a, b in rows])
+    assert len(faces) == 3 and cosine.max() < 1e-4 and np.abs(ours - theirs).max() < 1e-4
