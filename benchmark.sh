@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Throughput and latency (p50/p95/p99) of a running service at a given concurrency.
+#
+#   ./benchmark.sh [CONCURRENCY] [ENDPOINT]        e.g. ./benchmark.sh 4 find_faces
+#
+# ML_URL (default http://localhost:3000), BENCH_IMAGE (default sample_images/ first image, else a deepface
+# photo from ../shared), BENCH_REQUESTS (default 100), BENCH_SECONDS (default 60). First checks that a
+# response carries an embedding. Works inside the container and outside (needs python with requests/numpy).
+# Exit code 0 when the check and every request succeeded.
+set -euo pipefail
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+fi
+cd "$(dirname "$0")"
+CONCURRENCY="${1:-1}"
+ENDPOINT="${2:-find_faces}"
+ML_URL="${ML_URL:-http://localhost:3000}"
+PYTHON="${PYTHON:-$( [[ -x .venv/bin/python ]] && echo .venv/bin/python || echo python3 )}"
+IMAGE="${BENCH_IMAGE:-}"
+if [[ -z "$IMAGE" ]]; then
+    IMAGE="$(find sample_images -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.png' \) 2>/dev/null | sort | head -n1)"
+    [[ -z "$IMAGE" && -f ../shared/datasets/deepface/img1.jpg ]] && IMAGE=../shared/datasets/deepface/img1.jpg
+fi
+if [[ -z "$IMAGE" ]]; then
+    echo "error: no image; set BENCH_IMAGE=path/to/face.jpg" >&2
+    exit 1
+fi
+export ML_URL
+exec "$PYTHON" -m tools.load --url "$ML_URL" --endpoint "$ENDPOINT" --concurrency "$CONCURRENCY" \
+    --requests "${BENCH_REQUESTS:-100}" --max-seconds "${BENCH_SECONDS:-60}" "$IMAGE"

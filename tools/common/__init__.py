@@ -1,0 +1,1 @@
+"""Helpers shared by the command-line tools: annotations, pairs, drawing, progress and the local pipeline."""

@@ -1,0 +1,52 @@
+"""Embeddings of image files through the service's pipeline (local) or a running service (remote)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tools.common.images import read_rgb
+from tools.common.service import Remote, local_find_faces
+
+
+def unit(vector: np.ndarray) -> np.ndarray:
+    vector = np.asarray(vector, dtype=np.float32)
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def similarity(distance: np.ndarray | float, c0: float, c1: float) -> np.ndarray:
+    """CompreFace's similarity of two unit embeddings at Euclidean distance d: (tanh((c0 - d) * c1) + 1) / 2."""
+    return (np.tanh((c0 - np.asarray(distance, dtype=np.float64)) * c1) + 1.0) / 2.0
+
+
+@dataclass
+class Embedder:
+    """Faces + unit embeddings of a file, from ``pipeline`` (local) or ``remote``; one of them is set."""
+
+    pipeline: Any = None
+    remote: Remote | None = None
+
+    def faces(self, path: Path, detect: bool = True, limit: int = 0,
+              slugs: tuple[str, ...] = ("calculator",)) -> list[dict[str, Any]]:
+        """The /find_faces faces of ``path`` (largest first); ``detect=False`` = the whole image as one face."""
+        if self.remote is not None:
+            body = self.remote.find_faces(path, slugs, limit=limit, detect_faces=detect)
+        else:
+            body = local_find_faces(self.pipeline, read_rgb(path), slugs, limit=limit, detect_faces=detect)
+        return body["result"]
+
+    def largest(self, path: Path, detect: bool = True) -> np.ndarray | None:
+        """The unit embedding of the largest face, or None when no face is found."""
+        faces = self.faces(path, detect, limit=1)
+        return unit(faces[0]["embedding"]) if faces else None
+
+    def coefficients(self) -> tuple[float, float]:
+        status = self.remote.status() if self.remote is not None else self.pipeline.status()
+        c0, c1 = status["similarity_coefficients"][:2]
+        return float(c0), float(c1)
+
+    def version(self) -> str:
+        status = self.remote.status() if self.remote is not None else self.pipeline.status()
+        return str(status["calculator_version"])
