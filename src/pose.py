@@ -20,8 +20,8 @@ FACE_MODEL_5 = np.array(
 
 @dataclass(frozen=True)
 class Pose:
-    """Degrees. pitch > 0: face looks up; yaw > 0: face turns to the image's right; roll > 0: the
-    face's vertical axis rotates clockwise in the image."""
+    """Degrees. pitch > 0: the face looks up; yaw > 0: the nose points towards the image's left (the
+    person turns to their own right); roll > 0: the face's vertical axis rotates clockwise in the image."""
 
     pitch: float
     yaw: float

@@ -15,7 +15,8 @@ from plugins.facenet.crops import ImageChain, crop_boxes
 #: A network: NHWC float32 pixels in [0, 255] -> its outputs in the order of plugins.facenet.nets.
 Net = Callable[[np.ndarray], Sequence[np.ndarray]]
 
-#: Stage score thresholds of CompreFace's facenet detector and the common MTCNN defaults.
+#: Stage score thresholds of CompreFace's facenet detector, and the common MTCNN defaults (ours: they find
+#: partly hidden faces CompreFace's miss, for about twice the time; see docs/detectors.md).
 COMPREFACE_STEPS = (0.9436513301, 0.7059968943, 0.5506904359)
 COMMON_STEPS = (0.6, 0.7, 0.7)
 
@@ -75,9 +76,11 @@ class Cascade:
         height, width = pixels.shape[:2]
         cfg = self.config
         windows, scores, offsets = [], [], []
+        scaled = pixels
         for scale in bx.pyramid_scales(width, height, cfg.min_face, cfg.factor):
             size = (int(np.ceil(width * scale)), int(np.ceil(height * scale)))
-            scaled = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+            # each level from the one before: area-averaging cost falls with the source size
+            scaled = cv2.resize(scaled, size, interpolation=cv2.INTER_AREA)
             level_offsets, level_scores = self.pnet(scaled[None])
             found = bx.pnet_candidates(level_offsets[0], level_scores[0, 1], scale, cfg.steps[0])
             keep = bx.nms(found[0], found[1], cfg.nms[0])

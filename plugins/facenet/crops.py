@@ -1,7 +1,7 @@
 """Square crops of many boxes at once, resized to the net's input, without a loop over boxes.
 
 Bilinear sampling is only faithful when it shrinks by less than about 1.5x, so crops are sampled from
-a chain of pre-shrunk copies of the image (each 0.709 of the previous, made with area averaging): each
+a chain of pre-shrunk copies of the image (each 0.709 of the previous, area-averaged from it): each
 box reads from the smallest copy in which it still spans at least ``size`` pixels. The loop runs over
 chain levels (a handful), not over boxes. Pixels outside the image read as 0 (black), as MTCNN's
 reference implementation pads.
@@ -17,10 +17,12 @@ CHAIN_FACTOR = 0.709
 
 @dataclass(frozen=True)
 class ImageChain:
-    """The image (float32 RGB, H x W x 3) and its shrunk copies with their scales, largest first."""
+    """The image (float32 RGB, H x W x 3) and its shrunk copies with their scales, largest first.
+    ``scales`` are nominal (for choosing a level); ``factors`` are each copy's exact (x, y) scales."""
 
     levels: tuple[np.ndarray, ...]
     scales: tuple[float, ...]
+    factors: tuple[tuple[float, float], ...]
 
     @classmethod
     def build(cls, image: np.ndarray, smallest: int = 24) -> "ImageChain":
@@ -28,14 +30,15 @@ class ImageChain:
         import cv2
 
         height, width = image.shape[:2]
-        levels, scales = [np.asarray(image, dtype=np.float32)], [1.0]
+        levels, scales, factors = [np.asarray(image, dtype=np.float32)], [1.0], [(1.0, 1.0)]
         scale = CHAIN_FACTOR
         while min(width, height) * scale >= smallest:
             size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
-            levels.append(cv2.resize(levels[0], size, interpolation=cv2.INTER_AREA))
+            levels.append(cv2.resize(levels[-1], size, interpolation=cv2.INTER_AREA))
             scales.append(scale)
+            factors.append((size[0] / width, size[1] / height))
             scale *= CHAIN_FACTOR
-        return cls(tuple(levels), tuple(scales))
+        return cls(tuple(levels), tuple(scales), tuple(factors))
 
     def level_for(self, sides: np.ndarray, size: int) -> np.ndarray:
         """Index of the smallest copy in which a box of ``sides`` original pixels spans >= ``size``."""
@@ -73,8 +76,8 @@ def crop_boxes(chain: ImageChain, boxes: np.ndarray, size: int) -> np.ndarray:
     steps = (np.arange(size, dtype=np.float64) + 0.5) / size  # output pixel centres, as fractions
     for level in np.unique(levels):
         chosen = np.nonzero(levels == level)[0]
-        scale = chain.scales[level]
-        picked = boxes[chosen] * scale
+        fx, fy = chain.factors[level]
+        picked = boxes[chosen] * np.array([fx, fy, fx, fy])
         xs = picked[:, 0:1] + steps[None, :] * (picked[:, 2:3] - picked[:, 0:1]) - 0.5
         ys = picked[:, 1:2] + steps[None, :] * (picked[:, 3:4] - picked[:, 1:2]) - 0.5
         crops[chosen] = sample_bilinear(chain.levels[level], xs, ys)

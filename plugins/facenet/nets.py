@@ -29,7 +29,7 @@ class NetLayout:
     """The layer sequence of one network: how many conv blocks, with which pooling, then dense layers."""
 
     input_size: int | None  # None: fully convolutional (P-Net)
-    #: per conv block: (kernel, stride) of the max-pool after it, "same"/"valid", or None for no pool
+    #: per conv block (conv + PReLU): the max-pool after it as (size, stride, "same"/"valid"), or None
     pools: tuple[tuple[int, int, str] | None, ...]
     dense: int | None  # width of the hidden dense layer (R/O-Net), None for P-Net
     heads: tuple[tuple[str, int], ...]  # (output name, width) in weight-file order; "scores" gets a softmax
@@ -94,21 +94,21 @@ def build(layout: NetLayout, weights: Sequence[np.ndarray]) -> bytes:
         x = g.node("PRelu", [x, g.const(alpha, "alpha")])
     for name, _width in layout.heads:
         kernel, bias = queue.pop(0), queue.pop(0)
-        if layout.dense is None:
-            head = g.node("Conv", [x, g.const(kernel.transpose(3, 2, 0, 1), "w"), g.const(bias, "b")],
-                          None if name != "boxes" else name)
+        if layout.dense is None:  # P-Net's heads are 1x1 convolutions
+            head = g.node("Conv", [x, g.const(kernel.transpose(3, 2, 0, 1), "w"), g.const(bias, "b")])
         else:
-            head = g.node("Gemm", [x, g.const(kernel, "w"), g.const(bias, "b")], None if name != "boxes" else name)
+            head = g.node("Gemm", [x, g.const(kernel, "w"), g.const(bias, "b")])
         if name == "scores":
-            g.node("Softmax", [head], name, axis=1)
-        elif name != "boxes":
+            g.node("Softmax", [head], name, axis=1)  # over the (not face, face) channel
+        else:
             g.node("Identity", [head], name)
     if queue:
         raise ValueError(f"{len(queue)} weight arrays left over: the file does not match the layout")
     side = layout.input_size
     image = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["n", side or "h", side or "w", 3])
     widths = dict(layout.heads)
-    outputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, ["n", widths[name]] + ([] if side else ["y", "x"]))
+    grid = [] if side else ["y", "x"]
+    outputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, ["n", widths[name], *grid])
                for name in layout.outputs]
     graph = helper.make_graph(g.nodes, "mtcnn", [image], outputs, g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="facecore")
