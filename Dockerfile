@@ -7,7 +7,7 @@ FROM python:3.11-slim-bookworm
 
 ARG FACE_DETECTION_PLUGIN=facenet.FaceDetector
 ARG CALCULATION_PLUGIN=dlib.Calculator
-ARG EXTRA_PLUGINS="facenet.LandmarksDetector,dlib.AgeDetector,dlib.GenderDetector,dlib.PoseEstimator"
+ARG EXTRA_PLUGINS="facenet.LandmarksDetector,dlib.AgeDetector,dlib.GenderDetector,facenet.PoseEstimator"
 ARG GPU_IDX=-1
 ARG SKIP_TESTS=false
 ARG APP_VERSION_STRING=dev

@@ -14,7 +14,7 @@ from src.errors import StartupError
 
 DEFAULT_DETECTOR = "facenet.FaceDetector"
 DEFAULT_CALCULATOR = "dlib.Calculator"
-DEFAULT_EXTRAS = ("facenet.LandmarksDetector", "dlib.AgeDetector", "dlib.GenderDetector", "dlib.PoseEstimator")
+DEFAULT_EXTRAS = ("facenet.LandmarksDetector", "dlib.AgeDetector", "dlib.GenderDetector", "facenet.PoseEstimator")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
@@ -43,6 +43,8 @@ class Settings:
     max_frames: int = 100
     onnx_threads: int = 0  # 0: cores / worker processes
     warm_up: bool = True
+    max_in_flight: int = 4  # image requests processed at once per worker; more wait ...
+    queue_timeout_ms: int = 500  # ... this long for a slot, then 503 with Retry-After
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **changes: Any) -> "Settings":
@@ -113,4 +115,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_frames=_int(env, "MAX_IMAGE_FRAMES", 100, 1),
         onnx_threads=_int(env, "ONNX_THREADS", 0, 0),
         warm_up=_bool(env, "WARM_UP", True),
+        max_in_flight=_int(env, "MAX_IN_FLIGHT", 4, 1),
+        queue_timeout_ms=_int(env, "QUEUE_TIMEOUT_MS", 500, 0),
     )
