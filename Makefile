@@ -3,14 +3,18 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 ML_PORT ?= 3000
-export ML_PORT
+UWSGI_PROCESSES ?= 2
+UWSGI_THREADS ?= 1
+UWSGI_HARAKIRI ?= 60
+UWSGI_LISTEN ?= 64
+export ML_PORT UWSGI_PROCESSES UWSGI_THREADS UWSGI_HARAKIRI UWSGI_LISTEN
 
-.PHONY: run serve-dev test test-unit lint performance download-models install install-dev install-gpu clean
+.PHONY: run serve-dev test test-unit lint performance fuzz fuzz-atheris soak download-models install install-dev install-gpu clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) (Python 3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools<81" wheel  # pylama needs pkg_resources
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
@@ -49,6 +53,17 @@ lint: install-dev
 
 performance: install-dev
 	$(BIN)/python -m pytest -m performance -q
+
+## Longer fuzzing than make test does (mutations, hypothesis, schemathesis), and atheris on the decoder.
+fuzz: install-dev
+	MUTATION_CASES=20000 FUZZ_EXAMPLES=20000 SCHEMATHESIS_EXAMPLES=500 $(BIN)/python -m pytest tests/fuzz -q
+
+fuzz-atheris: install-dev
+	$(BIN)/pip install --quiet atheris && $(BIN)/python -m tests.fuzz.atheris_decode -max_total_time=600
+
+## 2000 mixed requests on the default plugins; fails if RSS grows over 50 MB in the second half.
+soak: install-dev
+	$(BIN)/python -m pytest tests/reliability/test_soak.py -m performance -q -s
 
 ## Fetch the models of the configured plugins into MODELS_ROOT (Docker build time).
 download-models: install

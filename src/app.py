@@ -17,6 +17,8 @@ from src.pipeline import Pipeline
 from src.plugin_manager import PluginRegistry, build_plugin_manager
 from src.warmup import warm_up_image
 from src.web import endpoints, errors
+from src.web.limits import Limits, RequestGuard
+from src.web.metrics import Metrics
 
 log = logging.getLogger("facecore")
 
@@ -42,13 +44,27 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
     app = Flask("embedding-calculator")
     app.url_map.strict_slashes = False
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, MAX_FORM_MEMORY_SIZE=settings.max_body_bytes,
-                      MAX_IMAGE_PIXELS=settings.max_pixels, BUILD_VERSION=settings.build_version)
+                      MAX_IMAGE_PIXELS=settings.max_pixels, MAX_IMAGE_FRAMES=settings.max_frames,
+                      BUILD_VERSION=settings.build_version)
     app.extensions["facecore.pipeline"] = pipeline
     app.extensions["facecore.settings"] = settings
     app.register_blueprint(endpoints.bp)
     errors.register(app)
     _log_requests(app)
+    _guard(app, settings)
     return app
+
+
+def _guard(app: Flask, settings: Settings) -> None:
+    """WSGI layers around Flask: metrics outermost (they count the limits' answers), then the limits."""
+    metrics = Metrics()
+    limits = Limits(max_body_bytes=settings.max_body_bytes, max_in_flight=settings.max_in_flight,
+                    queue_timeout_ms=settings.queue_timeout_ms)
+    guard = RequestGuard(app.wsgi_app, limits, on_queue=metrics.on_queue)
+    metrics.track_in_flight(lambda: guard.limiter.in_flight)
+    app.wsgi_app = metrics.middleware(guard)  # type: ignore[method-assign]
+    app.extensions["facecore.metrics"] = metrics
+    app.extensions["facecore.guard"] = guard
 
 
 def _log_requests(app: Flask) -> None:

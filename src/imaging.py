@@ -2,7 +2,8 @@
 
 Safety: the format is recognised by its magic bytes and only the contract's formats are opened; the
 pixel count is checked from the header before any pixel is decoded; only the first frame of an
-animation is ever decoded; every decoder failure becomes :class:`ImageReadError` (a 400), never a 500.
+animation is ever decoded, and an animation with more frames than the cap is refused; every decoder
+failure becomes :class:`ImageReadError` (a 400), never a 500.
 EXIF orientation is applied (CompreFace ignored it: a deliberate, documented difference).
 """
 from __future__ import annotations
@@ -40,9 +41,15 @@ class ImageTooLarge(BadRequest):
         super().__init__(f"Image is too large: {width}x{height} pixels exceeds the limit of {limit} pixels")
 
 
+class TooManyFrames(BadRequest):
+    def __init__(self, frames: int, limit: int) -> None:
+        super().__init__(f"Image has too many frames: {frames} exceeds the limit of {limit} (MAX_IMAGE_FRAMES)")
+
+
 @dataclass(frozen=True)
 class DecodeLimits:
     max_pixels: int = 50_000_000
+    max_frames: int = 100
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -69,6 +76,9 @@ def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> np.ndarr
                     raise ImageReadError("Given image has no pixels")
                 if width * height > limits.max_pixels:
                     raise ImageTooLarge(width, height, limits.max_pixels)
+                frames = int(getattr(image, "n_frames", 1))  # from frame headers; no frame is decoded
+                if frames > limits.max_frames:
+                    raise TooManyFrames(frames, limits.max_frames)
                 image.seek(0)  # first frame of an animation; later frames are never decoded
                 return _to_rgb_array(_oriented(image))
     except BadRequest:

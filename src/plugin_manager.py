@@ -79,7 +79,10 @@ class PluginRegistry:
             raise StartupError(f"plugin {name!r} is not a {kind.__name__}")
         spec = plugin_cls.find_model(model_name or None)
         if spec is None and model_name:
-            spec = resolve_custom_model(plugin_cls, model_name)
+            try:
+                spec = resolve_custom_model(plugin_cls, model_name)
+            except ValueError as error:  # e.g. a name that would escape MODELS_ROOT
+                raise StartupError(f"{name}@{model_name}: {error}") from error
         if plugin_cls.models and spec is None:
             raise StartupError(f"unknown model {model_name!r} for {name}; "
                                f"choices: {', '.join(plugin_cls.model_names())}")

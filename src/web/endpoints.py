@@ -7,9 +7,11 @@ import numpy as np
 from flask import Blueprint, Response, current_app, request
 
 from src.imaging import DecodeLimits, decode_image
-from src.pipeline import Pipeline
+from src.pipeline import FaceResult, Pipeline
 from src.web import params
 from src.web.dto import box_json, face_json, json_response, vectorize_json
+from src.web.metrics import Metrics
+from src.web.openapi import DOCUMENT
 
 bp = Blueprint("core", __name__)
 
@@ -18,8 +20,18 @@ def pipeline() -> Pipeline:
     return current_app.extensions["facecore.pipeline"]
 
 
+def metrics() -> Metrics:
+    return current_app.extensions["facecore.metrics"]
+
+
 def read_image(data: bytes) -> np.ndarray:
-    return decode_image(data, DecodeLimits(max_pixels=current_app.config["MAX_IMAGE_PIXELS"]))
+    return decode_image(data, DecodeLimits(max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+                                           max_frames=current_app.config["MAX_IMAGE_FRAMES"]))
+
+
+def observed(faces: list[FaceResult]) -> list[FaceResult]:
+    metrics().observe_result(len(faces), [face.execution_time for face in faces])
+    return faces
 
 
 @bp.get("/healthcheck")
@@ -32,6 +44,18 @@ def readiness() -> Response:
     """200 once every configured model is loaded and warmed; 503 before (liveness is /healthcheck)."""
     ready = pipeline().ready
     return json_response({"status": "OK" if ready else "LOADING"}, 200 if ready else 503)
+
+
+@bp.get("/metrics")
+def prometheus_metrics() -> Response:
+    body, content_type = metrics().exposition()
+    return Response(body, mimetype=content_type.split(";")[0], content_type=content_type)
+
+
+@bp.get("/apidocs")
+def apidocs() -> Response:
+    """The OpenAPI 3 document (src/web/openapi.py)."""
+    return json_response(DOCUMENT)
 
 
 @bp.get("/status")
@@ -48,7 +72,7 @@ def _find_faces(image_bytes: bytes) -> Response:
     result = pipeline().find_faces(image, threshold=params.threshold(values), limit=params.limit(values),
                                    slugs=params.face_plugins(values), detect_faces=params.detect_faces(values))
     return json_response({"plugins_versions": result.plugins_versions,
-                          "result": [face_json(face) for face in result.faces]})
+                          "result": [face_json(face) for face in observed(result.faces)]})
 
 
 @bp.post("/find_faces")
@@ -70,7 +94,7 @@ def scan_faces() -> Response:
                                 slugs=[current.calculator.slug])
     faces = [{"box": box_json(face), "embedding": face.fragments["embedding"],
               "execution_time": {k: face.execution_time[k] for k in ("detector", "calculator")}}
-             for face in result.faces]
+             for face in observed(result.faces)]
     return json_response({"calculator_version": "ScannerWithPlugins", "result": faces})
 
 
@@ -81,7 +105,7 @@ def vectorize() -> Response:
     current = pipeline()
     faces = current.detect(image, current.default_threshold)
     results = current.run_plugins(image, faces, [current.calculator.slug]) if faces else []
-    return json_response([vectorize_json(face) for face in results])
+    return json_response([vectorize_json(face) for face in observed(results)])
 
 
 @bp.after_app_request

@@ -1,0 +1,57 @@
+"""FLOPs of the real models: pinned, so a converter or counter change that alters the work shows up."""
+from __future__ import annotations
+
+import pytest
+
+from tests.shared_data import shared_path
+from tools.benchmarks.floor_models import catalogue, pnet_runs
+from tools.benchmarks.flops import FloorRow, floor_rows, unit_flops
+from tools.benchmarks.sgemm import GemmRate, measure_sgemm
+
+pytestmark = pytest.mark.integration
+
+MODELS = {m.name.split(" (")[0].split(",")[0]: m for m in catalogue(640, 480)}
+
+
+def _mflops(name: str) -> float:
+    item = MODELS[name]
+    return unit_flops(item.build(), item.runs()).total / 1e6
+
+
+def test_dlib_resnet_costs_about_271_million_multiply_adds_per_face():
+    pytest.importorskip("face_recognition_models")
+    assert _mflops("dlib ResNet") == pytest.approx(541.7, rel=1e-3)
+
+
+def test_mtcnn_refine_and_output_nets():
+    pytest.importorskip("joblib")
+    assert _mflops("MTCNN R-Net") == pytest.approx(3.06, rel=1e-2)
+    assert _mflops("MTCNN O-Net") == pytest.approx(25.8, rel=1e-2)
+
+
+def test_pnet_pyramid_of_a_vga_image():
+    runs = pnet_runs(640, 480)
+    assert runs[0]["image"] == (1, 288, 384, 3)  # scale 12/20 = 0.6
+    assert min(r["image"][1] for r in runs) >= 12
+    assert len(runs) == 10
+
+
+def test_scrfd_500m_matches_its_published_cost():
+    shared_path("models/scrfd_500m_bnkps.onnx")
+    # InsightFace lists SCRFD-500M at 0.5 GFLOPs (multiply-adds) for VGA 640x480: 640x640 is 4/3 of that.
+    mflops = _mflops("SCRFD-500M 640x640")
+    assert mflops == pytest.approx(1467.1, rel=1e-3)
+    assert 0.45e3 < mflops / 2 * 3 / 4 < 0.6e3
+
+
+def test_floor_rows_divide_flops_by_the_rate_and_skip_what_is_missing():
+    rates = {1: GemmRate(1, 1, 100.0), 2: GemmRate(2, 1, 200.0)}
+    rows = floor_rows([MODELS["MTCNN O-Net"]], rates, measure=False)
+    assert rows[0].floor_ms_1t == pytest.approx(rows[0].mflops / 100.0)  # MFLOP / (GFLOP/s) = ms
+    assert rows[0].floor_ms_2t == pytest.approx(rows[0].mflops / 200.0)
+    assert FloorRow("x", "face", 1.0, 2.0, 1.0, measured_ms_1t=6.0).ratio == 3.0
+
+
+def test_sgemm_rate_is_positive():
+    rate = measure_sgemm(1, size=128, repeats=1)
+    assert rate.threads == 1 and rate.gflops > 0.1

@@ -1,0 +1,72 @@
+"""The real default plugins (facenet detector, dlib calculator/age/gender/pose): warm start and thread safety."""
+from __future__ import annotations
+
+import io
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from PIL import Image
+
+from src.app import create_app
+from src.config import load_settings
+from tests.shared_data import shared_path
+
+pytestmark = pytest.mark.integration
+PLUGINS = "calculator,age,gender,landmarks,pose"
+
+
+def face_jpeg(name: str = "deepface/img1.jpg", width: int = 400) -> bytes:
+    image = Image.open(shared_path(f"datasets/{name}")).convert("RGB")
+    image = image.resize((width, round(image.height * width / image.width)))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=92)
+    return out.getvalue()
+
+
+def default_client(tmp_path, **env: str):
+    settings = load_settings({"MODELS_ROOT": str(tmp_path / "models"), "LOGGING_LEVEL_NAME": "warning", **env})
+    return create_app(settings).test_client()
+
+
+def post(client, data: bytes):
+    return client.post(f"/find_faces?face_plugins={PLUGINS}", data={"file": (io.BytesIO(data), "x.jpg")},
+                       content_type="multipart/form-data")
+
+
+def test_first_request_after_ready_is_not_slow(tmp_path):
+    image = face_jpeg()
+    client = default_client(tmp_path)
+    assert client.get("/readiness").status_code == 200
+    timings = []
+    for _ in range(21):
+        started = time.perf_counter()
+        response = post(client, image)
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 200 and len(response.get_json()["result"]) == 1
+    first, median = timings[0], statistics.median(timings[1:])
+    assert first <= 2.0 * median, f"first {first * 1000:.0f} ms, median of the next 20 {median * 1000:.0f} ms"
+
+
+def stable(body: dict) -> dict:
+    for face in body["result"]:
+        face.pop("execution_time")
+    return body
+
+
+def test_same_image_from_8_threads_gives_identical_results(tmp_path):
+    client = default_client(tmp_path, MAX_IN_FLIGHT="8")  # all 8 at once, none refused by back-pressure
+    images = [face_jpeg("deepface/img1.jpg"), face_jpeg("deepface/couple.jpg", 500)]
+    expected = [stable(post(client, image).get_json()) for image in images]
+    assert all(body["result"] for body in expected)
+
+    def one(index: int) -> tuple[int, dict]:
+        response = post(client, images[index % 2])
+        assert response.status_code == 200
+        return index % 2, stable(response.get_json())
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(16)))
+    for which, body in results:
+        assert body == expected[which]

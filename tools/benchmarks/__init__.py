@@ -1,0 +1,5 @@
+"""Benchmarks: the service against the library users would pick instead, and the FLOP floor of each model.
+
+``python -m tools.benchmarks.compare`` (throughput and latency), ``python -m tools.benchmarks.flops`` (floor),
+``python -m tools.benchmarks.profile_request`` (where a default-plugins request spends its time).
+"""

@@ -1,0 +1,174 @@
+"""Our service under uWSGI on a free localhost port, and a threaded HTTP load at a given concurrency."""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import signal
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from tools.benchmarks.stats import RunSummary, mean_per_face
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+READY_LINE = "WSGI app 0 (mountpoint='') ready"  # uWSGI logs it once per worker (lazy-apps)
+DEFAULT_SLUGS = "calculator,age,gender,landmarks,pose"
+#: uWSGI's http-socket closes the connection after each response without saying so ("Connection: close"),
+#: so a pooled connection (requests.Session) is reset on its next request: one connection per request.
+CLOSE = {"Connection": "close"}
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    name: str
+    env: dict[str, str]  # FACE_DETECTION_PLUGIN etc.; an absent key keeps the service's default
+    face_plugins: str
+
+
+HOG = ServiceConfig("dlib HOG + dlib.Calculator",
+                    {"FACE_DETECTION_PLUGIN": "dlib.FaceDetector@hog", "CALCULATION_PLUGIN": "dlib.Calculator",
+                     "EXTRA_PLUGINS": ""}, "calculator")
+DEFAULT = ServiceConfig("default plugins", {}, DEFAULT_SLUGS)
+CONFIGS = {"hog": HOG, "default": DEFAULT}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Service:
+    """``.venv/bin/uwsgi --ini uwsgi.ini`` with the config's plugins; a context manager that stops it."""
+
+    def __init__(self, config: ServiceConfig, processes: int, threads: int, log_path: Path,
+                 venv: Path = PROJECT_ROOT / ".venv", extra_args: Sequence[str] = ()) -> None:
+        self.config, self.processes, self.threads = config, processes, threads
+        self.extra_args = list(extra_args)
+        self.port = free_port()
+        self.log_path = log_path
+        self.venv = venv
+        self.process: subprocess.Popen | None = None
+        self.startup_s = float("nan")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "Service":
+        env = {key: value for key, value in os.environ.items()
+               if key not in ("FACE_DETECTION_PLUGIN", "CALCULATION_PLUGIN", "EXTRA_PLUGINS")}
+        env.update(self.config.env)
+        env.update(ML_PORT=str(self.port), UWSGI_PROCESSES=str(self.processes), UWSGI_THREADS=str(self.threads),
+                   PATH=f"{self.venv / 'bin'}:{env.get('PATH', '')}")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 - kept open while uWSGI runs
+        started = time.perf_counter()
+        command = [str(self.venv / "bin" / "uwsgi"), "--ini", "uwsgi.ini", *self.extra_args]
+        self.process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        handle.close()
+        try:
+            self._wait_ready(started)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _wait_ready(self, started: float, timeout: float = 180.0) -> None:
+        """Until every worker has logged its app ready (models loaded and warmed) and /readiness says 200."""
+        import requests
+
+        assert self.process is not None
+        while time.perf_counter() - started < timeout:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"uWSGI exited with {self.process.returncode}; see {self.log_path}")
+            ready = self.log_path.read_text(encoding="utf-8", errors="replace").count(READY_LINE)
+            if ready >= self.processes:
+                try:
+                    if requests.get(f"{self.url}/readiness", timeout=5).status_code == 200:
+                        self.startup_s = time.perf_counter() - started
+                        return
+                except requests.RequestException:
+                    pass
+            time.sleep(0.1)
+        raise TimeoutError(f"uWSGI not ready after {timeout:.0f} s; see {self.log_path}")
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)  # its own session: the master and its workers
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def rss_mb(self) -> float:
+        """Resident memory of the master and every worker, summed (shared pages count once per process)."""
+        import psutil
+
+        assert self.process is not None
+        master = psutil.Process(self.process.pid)
+        return sum(p.memory_info().rss for p in [master, *master.children(recursive=True)]) / 2 ** 20
+
+
+def load(service: Service, images: list[Path], concurrency: int, rounds: int, label: str) -> RunSummary:
+    """POST every image ``rounds`` times from ``concurrency`` threads; latency is per request, client side."""
+    import requests
+
+    payloads = [(p.name, p.read_bytes()) for p in images]
+    jobs: queue.Queue = queue.Queue()
+    for _ in range(rounds):
+        for payload in payloads:
+            jobs.put(payload)
+    records: list[dict[str, Any]] = []
+    lock = threading.Lock()
+    params = {"face_plugins": service.config.face_plugins}
+
+    def client() -> None:
+        while True:
+            try:
+                name, data = jobs.get_nowait()
+            except queue.Empty:
+                return
+            started = time.perf_counter()
+            response = requests.post(f"{service.url}/find_faces", params=params, headers=CLOSE,
+                                     files={"file": (name, data, "image/jpeg")}, timeout=120)
+            latency = (time.perf_counter() - started) * 1000.0
+            body = response.json() if response.headers.get("content-type", "").startswith("application/json") \
+                else {}
+            with lock:
+                records.append({"image": name, "status": response.status_code, "latency_ms": latency,
+                                "times": [f.get("execution_time", {}) for f in body.get("result", [])]})
+
+    _warm(service, payloads[0], params)
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    face_times = [t for r in records for t in r["times"]]
+    summary = RunSummary(label, concurrency, len(records), len(face_times), wall, [r["latency_ms"] for r in records],
+                         service.rss_mb(), mean_per_face(face_times),
+                         errors=sum(1 for r in records if r["status"] >= 500))
+    summary.extra["faces_by_image"] = {r["image"]: len(r["times"]) for r in records}
+    summary.extra["statuses"] = sorted({r["status"] for r in records})
+    return summary
+
+
+def _warm(service: Service, payload: tuple[str, bytes], params: dict[str, str]) -> None:
+    """A few untimed requests so every worker has served once (connections, lazy allocations)."""
+    import requests
+
+    for _ in range(2 * service.processes):
+        requests.post(f"{service.url}/find_faces", params=params, files={"file": payload}, headers=CLOSE, timeout=120)
