@@ -43,6 +43,8 @@ class Settings:
     max_frames: int = 100
     onnx_threads: int = 0  # 0: cores / worker processes
     warm_up: bool = True
+    batch_wait_ms: int = 0  # >0: face plugins batch across concurrent requests (GPUs, UWSGI_THREADS > 1)
+    batch_max_faces: int = 64
     max_in_flight: int = 4  # image requests processed at once per worker; more wait ...
     queue_timeout_ms: int = 500  # ... this long for a slot, then 503 with Retry-After
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -115,6 +117,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_frames=_int(env, "MAX_IMAGE_FRAMES", 100, 1),
         onnx_threads=_int(env, "ONNX_THREADS", 0, 0),
         warm_up=_bool(env, "WARM_UP", True),
+        batch_wait_ms=_int(env, "BATCH_WAIT_MS", 0, 0),
+        batch_max_faces=_int(env, "BATCH_MAX_FACES", 64, 1),
         max_in_flight=_int(env, "MAX_IN_FLIGHT", 4, 1),
         queue_timeout_ms=_int(env, "QUEUE_TIMEOUT_MS", 500, 0),
     )

@@ -16,6 +16,7 @@ from src.config import Settings
 from src.device import Device
 from src.errors import NoFaceFound, StartupError
 from src.imaging import downscale
+from src.batching import MicroBatcher
 from src.model_store import ModelNotAvailable, ModelStore
 from src.plugin_api import (BoundingBox, Calculator, DetectedFace, Face, FaceDetector, FacePlugin, LoadContext,
                             Plugin, PluginError)
@@ -47,7 +48,8 @@ class Pipeline:
     """The configured detector, calculator and extra face plugins, and how a request runs through them."""
 
     def __init__(self, detector: FaceDetector, calculator: Calculator, extras: Sequence[FacePlugin],
-                 img_length_limit: int = 640, default_threshold: float | None = None) -> None:
+                 img_length_limit: int = 640, default_threshold: float | None = None,
+                 batch_wait_ms: int = 0, batch_max_faces: int = 64) -> None:
         self.detector = detector
         self.calculator = calculator
         self.face_plugins: dict[str, FacePlugin] = {calculator.slug: calculator}
@@ -59,6 +61,8 @@ class Pipeline:
         self.img_length_limit = img_length_limit
         self.threshold_override = default_threshold
         self.ready = False
+        self._batchers = {slug: MicroBatcher(plugin, batch_wait_ms, batch_max_faces)
+                          for slug, plugin in self.face_plugins.items()} if batch_wait_ms > 0 else {}
         #: called as listener(plugin, milliseconds, faces) after every plugin call (metrics hook)
         self.timing_listeners: list[Callable[[Plugin, float, int], None]] = []
 
@@ -77,7 +81,7 @@ class Pipeline:
             if isinstance(extra, Calculator):
                 raise StartupError(f"EXTRA_PLUGINS names a calculator ({extra}); set it in CALCULATION_PLUGIN")
         return cls(detector, calculator, extras, settings.img_length_limit,  # type: ignore[arg-type]
-                   settings.det_prob_threshold)
+                   settings.det_prob_threshold, settings.batch_wait_ms, settings.batch_max_faces)
 
     @property
     def plugins(self) -> list[Plugin]:
@@ -162,7 +166,8 @@ class Pipeline:
         for slug in slugs:
             plugin = self.face_plugins[slug]
             started = time.perf_counter()
-            fragments = self._call(plugin, lambda: plugin.analyze(faces))
+            analyze = self._batchers[slug].analyze if slug in self._batchers else plugin.analyze
+            fragments = self._call(plugin, lambda: analyze(faces))
             if len(fragments) != len(faces):
                 raise PluginError(f"{plugin} error - returned {len(fragments)} results for {len(faces)} faces")
             spent = elapsed_ms(started)
