@@ -2,6 +2,8 @@
 # Throughput and latency (p50/p95/p99) of a running service at a given concurrency.
 #
 #   ./benchmark.sh [CONCURRENCY] [ENDPOINT]        e.g. ./benchmark.sh 4 find_faces
+#   ./benchmark.sh compare [ARGS]    service vs the face_recognition library, same images and cores
+#   ./benchmark.sh floor             FLOPs per model and this CPU's matmul rate -> the fastest possible time
 #
 # ML_URL (default http://localhost:3000), BENCH_IMAGE (default sample_images/ first image, else a deepface
 # photo from ../shared), BENCH_REQUESTS (default 100), BENCH_SECONDS (default 60). First checks that a
@@ -9,14 +11,18 @@
 # Exit code 0 when the check and every request succeeded.
 set -euo pipefail
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 cd "$(dirname "$0")"
+PYTHON="${PYTHON:-$( [[ -x .venv/bin/python ]] && echo .venv/bin/python || echo python3 )}"
+case "${1:-}" in
+    compare) exec "$PYTHON" -m tools.benchmarks.compare --json .cache/bench/compare.json "${@:2}" ;;
+    floor) exec "$PYTHON" -m tools.benchmarks.flops --measure ;;
+esac
 CONCURRENCY="${1:-1}"
 ENDPOINT="${2:-find_faces}"
 ML_URL="${ML_URL:-http://localhost:3000}"
-PYTHON="${PYTHON:-$( [[ -x .venv/bin/python ]] && echo .venv/bin/python || echo python3 )}"
 IMAGE="${BENCH_IMAGE:-}"
 if [[ -z "$IMAGE" ]]; then
     IMAGE="$(find sample_images -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.png' \) 2>/dev/null | sort | head -n1)"

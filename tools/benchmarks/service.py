@@ -140,13 +140,17 @@ def load(service: Service, images: list[Path], concurrency: int, rounds: int, la
             except queue.Empty:
                 return
             started = time.perf_counter()
-            response = requests.post(f"{service.url}/find_faces", params=params, headers=CLOSE,
-                                     files={"file": (name, data, "image/jpeg")}, timeout=120)
+            try:
+                response = requests.post(f"{service.url}/find_faces", params=params, headers=CLOSE,
+                                         files={"file": (name, data, "image/jpeg")}, timeout=120)
+                status, body = response.status_code, response.json() if response.headers.get(
+                    "content-type", "").startswith("application/json") else {}
+            except requests.RequestException as error:  # a reset connection is a failed request, not a crash
+                log.warning("%s: %s", name, error)
+                status, body = 0, {}
             latency = (time.perf_counter() - started) * 1000.0
-            body = response.json() if response.headers.get("content-type", "").startswith("application/json") \
-                else {}
             with lock:
-                records.append({"image": name, "status": response.status_code, "latency_ms": latency,
+                records.append({"image": name, "status": status, "latency_ms": latency,
                                 "times": [f.get("execution_time", {}) for f in body.get("result", [])]})
 
     _warm(service, payloads[0], params)
@@ -160,7 +164,7 @@ def load(service: Service, images: list[Path], concurrency: int, rounds: int, la
     face_times = [t for r in records for t in r["times"]]
     summary = RunSummary(label, concurrency, len(records), len(face_times), wall, [r["latency_ms"] for r in records],
                          service.rss_mb(), mean_per_face(face_times),
-                         errors=sum(1 for r in records if r["status"] >= 500))
+                         errors=sum(1 for r in records if r["status"] == 0 or r["status"] >= 500))
     summary.extra["faces_by_image"] = {r["image"]: len(r["times"]) for r in records}
     summary.extra["statuses"] = sorted({r["status"] for r in records})
     return summary
