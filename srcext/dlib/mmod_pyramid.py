@@ -112,7 +112,7 @@ def tiled_layout(rows: int, cols: int, padding: int = PYRAMID_PADDING, outer_pad
 
 def _simd_columns(in_cols: int, out_cols: int, x_scale: float) -> tuple[np.ndarray, np.ndarray, int]:
     """Left indices and float32 fractions of the 4-lane loop, and the first column it leaves to the tail."""
-    groups = (out_cols + 3) // 4 + 1
+    groups = out_cols // 4 + 2
     start = -4.0 * x_scale
     step = np.float32(4.0 * x_scale)
     positions = np.empty((groups, 4), dtype=np.float32)
@@ -121,14 +121,10 @@ def _simd_columns(in_cols: int, out_cols: int, x_scale: float) -> tuple[np.ndarr
         seq[0] = np.float32(start + lane * x_scale)
         positions[:, lane] = np.cumsum(seq, dtype=np.float32)[1:]  # sequential float32 sums, as the loop
     left = positions.astype(np.int32)  # truncation (cvttps)
-    stop = groups
-    for group in range(groups):
-        if left[group, 3] + 1 >= in_cols:
-            stop = group
-            break
-    simd_end = min(stop * 4, out_cols) if stop * 4 <= out_cols else out_cols
-    # The loop only stops at a group whose lane 3 runs out; groups beyond out_cols never happen
-    # because the last lanes always reach in_cols - 1 there.
+    # The loop stops at the first group whose lane 3 would read past the last source column; for a
+    # downscale that group always starts at or before out_cols, so the loop never writes past the row.
+    over = np.nonzero(left[:, 3] + 1 >= in_cols)[0]
+    simd_end = min(int(over[0]) * 4 if over.size else groups * 4, out_cols)
     flat_pos, flat_left = positions.reshape(-1)[:simd_end], left.reshape(-1)[:simd_end]
     frac = flat_pos - flat_left.astype(np.float32)
     return flat_left.astype(np.int64), frac, simd_end
