@@ -76,6 +76,21 @@ def test_killed_worker_is_replaced(plugin_dir, tmp_path):
             assert post_image(server.url, FAST).status_code == 200, server.log()
 
 
+def test_a_request_over_the_time_limit_is_cut_and_the_worker_replaced(plugin_dir, tmp_path):
+    """UWSGI_HARAKIRI (the per-request limit) reaches uWSGI through the environment and is enforced."""
+    with UwsgiServer(plugin_dir, tmp_path / "uwsgi.log", SLOW_DETECT_S="8", UWSGI_HARAKIRI="2") as server:
+        [worker] = server.workers()
+        started = time.perf_counter()
+        try:
+            assert post_image(server.url, SLOW, timeout=20).status_code >= 500
+        except requests.RequestException:
+            pass  # harakiri kills the worker with the connection
+        assert time.perf_counter() - started < 6, server.log()
+        assert "harakiri" in server.log().lower()
+        assert wait_for(lambda: server.workers() and server.workers() != [worker]), server.log()
+        assert post_image(server.url, FAST).status_code == 200, server.log()
+
+
 def test_sigterm_drains_in_flight_requests(plugin_dir, tmp_path):
     with UwsgiServer(plugin_dir, tmp_path / "uwsgi.log", SLOW_DETECT_S="2") as server:
         with ThreadPoolExecutor(1) as pool:
