@@ -22,14 +22,14 @@ from pathlib import Path
 from src.errors import StartupError
 from src.pipeline import Pipeline
 from src.plugin_api import DetectedFace
-from tools.common.annotations import Truth, load_all, score_image
+from tools.common.annotations import Truth, score_image
 from tools.common.drawing import GREEN, RED, draw_faces, save_rgb
 from tools.common.images import read_rgb
 from tools.common.progress import progress
-from tools.common.service import build_detector_only, quiet_logs, settings_from_args
+from tools.common.service import build_detector_only, parse_tool_args, settings_from_args, tool_parser
+from tools.common.truth_set import add_truth_args, truths_from_args
 
 ROOT = Path(__file__).resolve().parents[1]
-DLIB_FACES = ROOT.parent / "shared" / "datasets" / "dlib-faces"
 DEFAULT_OUT = ROOT / "tools" / "tmp" / "benchmark_detection"
 
 
@@ -62,17 +62,6 @@ class DetectionScore:
     @property
     def ms_per_image(self) -> float:
         return self.milliseconds / self.images if self.images else 0.0
-
-
-def default_annotations() -> list[Path]:
-    return [DLIB_FACES / "training.xml", DLIB_FACES / "testing.xml"]
-
-
-def load_truths(annotations: list[Path], images_root: Path | None, negatives: list[Path]) -> dict[Path, Truth]:
-    truths = load_all(annotations, images_root)
-    for path in negatives:
-        truths.setdefault(path, Truth())
-    return dict(sorted(truths.items()))
 
 
 def face_dicts(faces: list[DetectedFace]) -> list[dict]:
@@ -116,33 +105,24 @@ def table(scores: list[DetectionScore]) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.benchmark_detection", description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = tool_parser("python -m tools.benchmark_detection", __doc__)
     parser.add_argument("--detectors", nargs="+", default=None, help="detector@model names (default: configured)")
-    parser.add_argument("--annotations", nargs="+", type=Path, default=None, help="truth files")
-    parser.add_argument("--images-root", type=Path, help="image folder for WIDER/FDDB (default: the file's folder)")
-    parser.add_argument("--negatives", nargs="*", type=Path, default=None, help="images with no face at all")
+    add_truth_args(parser)
     parser.add_argument("--limit", type=int, default=0, help="only the first N images (0 = all)")
     parser.add_argument("--threshold", type=float, help="detection threshold (default: DET_PROB_THRESHOLD/plugin's)")
     parser.add_argument("--img-length-limit", type=int, help="IMG_LENGTH_LIMIT (default: the environment's)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="error images go here (%(default)s)")
     parser.add_argument("--verbose", action="store_true")
-    return parser.parse_args(argv)
+    return parse_tool_args(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    quiet_logs(args.verbose)
-    annotations = args.annotations or default_annotations()
-    negatives = args.negatives if args.negatives is not None else \
-        ([DLIB_FACES / "dogs.jpg"] if args.annotations is None else [])
     try:
-        truths = load_truths(annotations, args.images_root, [p for p in negatives if p.exists()])
+        truths = truths_from_args(args, args.limit)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    if args.limit:
-        truths = dict(list(truths.items())[:args.limit])
     base = settings_from_args(args)
     scores, failed = [], 0
     for name in args.detectors or [base.detector]:

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from tools.common.drawing import contact_sheet, save_rgb
-from tools.common.embeddings import Embedder
+from tools.common.embeddings import embedder_from_args
 from tools.common.images import list_images, read_rgb
 from tools.common.progress import progress
-from tools.common.service import add_pipeline_args, build, quiet_logs, remote_from_env, settings_from_args
+from tools.common.service import add_service_args, parse_tool_args, tool_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "tools" / "tmp" / "cluster_clean"
@@ -67,8 +67,7 @@ def default_threshold(c0: float, metric: str) -> float:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.cluster_clean", description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = tool_parser("python -m tools.cluster_clean", __doc__)
     parser.add_argument("folder", type=Path, help="one identity's images")
     parser.add_argument("--metric", choices=("euclidean", "cosine"), default="euclidean")
     parser.add_argument("--linkage", choices=("average", "complete", "single", "ward"), default="average")
@@ -76,15 +75,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=None, help="output folder (default tools/tmp/cluster_clean/NAME)")
     parser.add_argument("--apply", action="store_true", help="write the clean copy and the rejects (not a dry run)")
     parser.add_argument("--no-detect", action="store_true", help="images are aligned crops (detect_faces=false)")
-    parser.add_argument("--remote", help="URL of a running service (default: USE_REMOTE=true + ML_URL)")
-    parser.add_argument("--verbose", action="store_true")
-    add_pipeline_args(parser)
-    return parser.parse_args(argv)
+    add_service_args(parser)
+    return parse_tool_args(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    quiet_logs(args.verbose)
     if args.linkage == "ward" and args.metric != "euclidean":
         print("error: ward linkage needs --metric euclidean", file=sys.stderr)
         return 1
@@ -92,8 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print(f"error: no images in {args.folder}", file=sys.stderr)
         return 1
-    remote = remote_from_env(args.remote)
-    embedder = Embedder(remote=remote) if remote else Embedder(pipeline=build(settings_from_args(args, extras=())))
+    embedder = embedder_from_args(args)
     threshold = args.distance_threshold or default_threshold(embedder.coefficients()[0], args.metric)
     vectors = [embedder.largest(p, not args.no_detect) for p in progress(paths, "embed")]
     result = split(paths, vectors, threshold, args.metric, args.linkage)

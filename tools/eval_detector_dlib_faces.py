@@ -12,16 +12,16 @@ from __future__ import annotations
 import argparse
 import logging
 import time
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from src.plugin_api import DetectedFace
+from tools.common.annotations import MATCH_IOU, greedy_pairs, iou_matrix, read_imglab
+from tools.common.truth_set import DLIB_FACES
 
-DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "dlib-faces"
-MATCH_IOU = 0.4
+DEFAULT_DATASET = DLIB_FACES
 NO_FACE_IMAGES = ("dogs.jpg",)
 
 
@@ -41,26 +41,20 @@ class Score:
 
 
 def read_boxes(folder: Path) -> dict[str, np.ndarray]:
-    """``{file name: (N, 4) x1, y1, x2, y2}`` from the imglab XML files, plus the no-face images."""
-    labelled: dict[str, list[list[float]]] = {name: [] for name in NO_FACE_IMAGES if (folder / name).exists()}
+    """``{file name: (N, 4) x1, y1, x2, y2}`` from the imglab XML files, plus the no-face images.
+
+    Every labelled box counts as a face here (ignored ones too); an image named in both files gets both's boxes.
+    """
+    labelled = {name: _no_boxes() for name in NO_FACE_IMAGES if (folder / name).exists()}
     for xml_file in ("training.xml", "testing.xml"):
-        for image in ET.parse(folder / xml_file).getroot().iter("image"):
-            rows = labelled.setdefault(image.get("file", ""), [])
-            for box in image.iter("box"):
-                left, top = float(box.get("left", 0)), float(box.get("top", 0))
-                rows.append([left, top, left + float(box.get("width", 0)), top + float(box.get("height", 0))])
-    return {name: np.asarray(rows, dtype=np.float64).reshape(-1, 4) for name, rows in labelled.items()}
+        for path, truth in read_imglab(folder / xml_file).items():
+            name = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else str(path)
+            labelled[name] = np.vstack([labelled.get(name, _no_boxes()), truth.boxes, truth.ignore])
+    return labelled
 
 
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-12)
+def _no_boxes() -> np.ndarray:
+    return np.zeros((0, 4), dtype=np.float64)
 
 
 def match(truth: np.ndarray, found: np.ndarray) -> list[float]:
@@ -68,12 +62,7 @@ def match(truth: np.ndarray, found: np.ndarray) -> list[float]:
     if not len(truth) or not len(found):
         return []
     ious = iou_matrix(truth, found)
-    matched = []
-    while ious.size and ious.max() >= MATCH_IOU:
-        row, col = np.unravel_index(np.argmax(ious), ious.shape)
-        matched.append(float(ious[row, col]))
-        ious[row, :], ious[:, col] = -1.0, -1.0
-    return matched
+    return [float(ious[row, col]) for row, col in greedy_pairs(ious, MATCH_IOU)]
 
 
 def evaluate(detect, folder: Path = DEFAULT_DATASET, repeats: int = 1) -> Score:

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from tools.calibrate_similarity import best_threshold, fit_similarity_coefficients, roc_auc
-from tools.common.embeddings import Embedder
+from tools.common.embeddings import Embedder, embedder_from_args
 from tools.common.pairs import Pair, load_pairs
 from tools.common.progress import progress
-from tools.common.service import add_pipeline_args, build, quiet_logs, remote_from_env, settings_from_args
+from tools.common.service import add_service_args, parse_tool_args, tool_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "tools" / "tmp" / "verification"
@@ -118,23 +118,19 @@ def distances_of(pairs: list[Pair], embedder: Embedder, detect: bool) -> tuple[n
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.evaluate_verification", description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = tool_parser("python -m tools.evaluate_verification", __doc__)
     parser.add_argument("pairs", type=Path, help="pairs.txt, a CSV of pairs, or a folder per identity")
     parser.add_argument("--images-root", type=Path, help="LFW images for pairs.txt (default: its folder)")
     parser.add_argument("--no-detect", action="store_true", help="aligned crops: the whole image is the face")
     parser.add_argument("--folds", type=int, default=10)
-    parser.add_argument("--remote", help="URL of a running service (default: USE_REMOTE=true + ML_URL)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="ROC plot folder (%(default)s)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--verbose", action="store_true")
-    add_pipeline_args(parser)
-    return parser.parse_args(argv)
+    add_service_args(parser)
+    return parse_tool_args(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    quiet_logs(args.verbose)
     try:
         pairs = load_pairs(args.pairs, args.images_root, args.folds)
     except (OSError, ValueError, KeyError) as error:
@@ -143,9 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     if not pairs:
         print(f"error: no pairs in {args.pairs}", file=sys.stderr)
         return 1
-    remote = remote_from_env(args.remote)
-    # Only the calculator is needed: extras are not loaded (faster, and the same embeddings).
-    embedder = Embedder(remote=remote) if remote else Embedder(pipeline=build(settings_from_args(args, extras=())))
+    embedder = embedder_from_args(args)
     distances, labels, folds, dropped = distances_of(pairs, embedder, not args.no_detect)
     if labels.all() or not labels.any():
         print(f"error: need same and different pairs with faces; kept {len(labels)}, dropped {dropped}",

@@ -18,10 +18,10 @@ import numpy as np
 
 from tools.common import gallery
 from tools.common.drawing import thumbnail
-from tools.common.embeddings import Embedder, unit
+from tools.common.embeddings import embedder_from_args, unit
 from tools.common.images import identity_folders, read_rgb
 from tools.common.progress import progress
-from tools.common.service import add_pipeline_args, build, quiet_logs, remote_from_env, settings_from_args
+from tools.common.service import add_service_args, parse_tool_args, tool_parser
 
 
 def crop(image: np.ndarray, box: dict, size: int) -> np.ndarray:
@@ -30,22 +30,18 @@ def crop(image: np.ndarray, box: dict, size: int) -> np.ndarray:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.export_embeddings", description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = tool_parser("python -m tools.export_embeddings", __doc__)
     parser.add_argument("root", type=Path, help="a folder holding one folder of images per identity")
     parser.add_argument("gallery", type=Path, help="the HDF5 file to create or extend")
     parser.add_argument("--batch", type=int, default=32, help="images per write (default %(default)s)")
     parser.add_argument("--thumbnails", type=int, default=0, help="store S x S face thumbnails (0 = none)")
     parser.add_argument("--no-detect", action="store_true", help="images are aligned crops (detect_faces=false)")
-    parser.add_argument("--remote", help="URL of a running service (default: USE_REMOTE=true + ML_URL)")
-    parser.add_argument("--verbose", action="store_true")
-    add_pipeline_args(parser)
-    return parser.parse_args(argv)
+    add_service_args(parser)
+    return parse_tool_args(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    quiet_logs(args.verbose)
     if not args.root.is_dir():
         print(f"error: {args.root} is not a folder", file=sys.stderr)
         return 1
@@ -55,8 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(done)} image(s) already in {args.gallery}, {len(todo)} to export")
     if not todo:
         return 0
-    remote = remote_from_env(args.remote)
-    embedder = Embedder(remote=remote) if remote else Embedder(pipeline=build(settings_from_args(args, extras=())))
+    embedder = embedder_from_args(args)
     version, coefficients = embedder.version(), embedder.coefficients()
     missing = 0
     batch: list[tuple[str, Path, dict, np.ndarray | None]] = []

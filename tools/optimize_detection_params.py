@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from src.errors import StartupError
-from tools.benchmark_detection import DLIB_FACES, default_annotations, load_truths
 from tools.common.annotations import Truth, score_image
 from tools.common.images import read_rgb
 from tools.common.progress import progress
-from tools.common.service import build_detector_only, quiet_logs, settings_from_args
+from tools.common.service import build_detector_only, parse_tool_args, settings_from_args, tool_parser
+from tools.common.truth_set import add_truth_args, default_annotations, truths_from_args
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ENV = ROOT / "tools" / "tmp" / "detection.env"
@@ -102,33 +102,23 @@ def env_text(best: Trial, source: str) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.optimize_detection_params",
-                                     description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = tool_parser("python -m tools.optimize_detection_params", __doc__)
     parser.add_argument("--detector", help="detector[@model] (default: FACE_DETECTION_PLUGIN)")
     parser.add_argument("--models", action="store_true", help="also search every model of the detector")
     parser.add_argument("--thresholds", nargs="+", type=float, default=list(DEFAULT_THRESHOLDS))
     parser.add_argument("--limits", nargs="+", type=int, default=list(DEFAULT_LIMITS), help="IMG_LENGTH_LIMIT values")
-    parser.add_argument("--annotations", nargs="+", type=Path, default=None, help="truth files (default dlib-faces)")
-    parser.add_argument("--images-root", type=Path, help="image folder for WIDER/FDDB")
-    parser.add_argument("--negatives", nargs="*", type=Path, default=None, help="images with no face at all")
+    add_truth_args(parser)
     parser.add_argument("--limit-images", type=int, default=0, help="only the first N images (0 = all)")
     parser.add_argument("--env-file", type=Path, default=DEFAULT_ENV, help="where to write the best (%(default)s)")
     parser.add_argument("--top", type=int, default=10, help="rows of the ranking to print")
     parser.add_argument("--verbose", action="store_true")
-    return parser.parse_args(argv)
+    return parse_tool_args(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    quiet_logs(args.verbose)
-    annotations = args.annotations or default_annotations()
-    negatives = args.negatives if args.negatives is not None else \
-        ([DLIB_FACES / "dogs.jpg"] if args.annotations is None else [])
     try:
-        truths = load_truths(annotations, args.images_root, [p for p in negatives if p.exists()])
-        if args.limit_images:
-            truths = dict(list(truths.items())[:args.limit_images])
+        truths = truths_from_args(args, args.limit_images)
         base = settings_from_args(args)
         thresholds = sorted(set(args.thresholds))
         trials: list[Trial] = []
@@ -150,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{t.errors} | {t.ms_per_image:.1f} |")
     best = middle_of_ties(trials)
     args.env_file.parent.mkdir(parents=True, exist_ok=True)
-    args.env_file.write_text(env_text(best, ", ".join(str(p) for p in annotations)))
+    args.env_file.write_text(env_text(best, ", ".join(str(p) for p in args.annotations or default_annotations())))
     print(f"best: {best.detector} DET_PROB_THRESHOLD={best.threshold:g} IMG_LENGTH_LIMIT={best.img_length_limit} "
           f"({best.errors} errors) -> {args.env_file}")
     return 0

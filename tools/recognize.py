@@ -18,10 +18,10 @@ import numpy as np
 
 from tools.common import gallery as galleries
 from tools.common.drawing import GREEN, RED, draw_faces, save_rgb
-from tools.common.embeddings import Embedder, similarity, unit
+from tools.common.embeddings import embedder_from_args, similarity, unit
 from tools.common.images import list_images, read_rgb
 from tools.common.progress import progress
-from tools.common.service import add_pipeline_args, build, quiet_logs, remote_from_env, settings_from_args
+from tools.common.service import add_service_args, parse_tool_args, tool_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "tools" / "tmp" / "recognize"
@@ -39,28 +39,23 @@ def match(vector: np.ndarray, gallery: galleries.Gallery, threshold: float | Non
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.recognize", description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = tool_parser("python -m tools.recognize", __doc__)
     parser.add_argument("gallery", type=Path, help="HDF5 gallery from tools.export_embeddings")
     parser.add_argument("images", nargs="+", type=Path, help="images or folders")
     parser.add_argument("--threshold", type=float, dest="distance", help="match when distance <= this")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="annotated images go here (%(default)s)")
-    parser.add_argument("--remote", help="URL of a running service (default: USE_REMOTE=true + ML_URL)")
-    parser.add_argument("--verbose", action="store_true")
-    add_pipeline_args(parser)
-    return parser.parse_args(argv)
+    add_service_args(parser)
+    return parse_tool_args(parser, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    quiet_logs(args.verbose)
     try:
         gallery = galleries.read(args.gallery)
     except (OSError, KeyError) as error:
         print(f"error: cannot read the gallery {args.gallery}: {error}", file=sys.stderr)
         return 1
-    remote = remote_from_env(args.remote)
-    embedder = Embedder(remote=remote) if remote else Embedder(pipeline=build(settings_from_args(args, extras=())))
+    embedder = embedder_from_args(args)
     if embedder.version() != gallery.calculator_version:
         print(f"error: the gallery holds {gallery.calculator_version} embeddings, the pipeline computes "
               f"{embedder.version()}", file=sys.stderr)

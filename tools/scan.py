@@ -26,8 +26,8 @@ from tools.common.annotations import Truth, boxes_of, load_all, score_image
 from tools.common.drawing import RED, GREEN, draw_faces, face_label, save_rgb
 from tools.common.images import list_images, read_rgb
 from tools.common.progress import progress
-from tools.common.service import ALL_SLUGS, add_pipeline_args, build, local_find_faces, quiet_logs, \
-    remote_from_env, settings_from_args
+from tools.common.service import ALL_SLUGS, add_service_args, build, local_find_faces, parse_tool_args, \
+    remote_from_env, settings_from_args, tool_parser
 
 log = logging.getLogger("tools.scan")
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,17 +36,14 @@ SAMPLE_IMAGES = ROOT / "sample_images"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.scan", description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = tool_parser("python -m tools.scan", __doc__)
     parser.add_argument("images", nargs="*", type=Path, help="image files or folders (default: IMG_NAMES)")
-    parser.add_argument("--remote", help="URL of a running service (default: USE_REMOTE=true + ML_URL)")
     parser.add_argument("--plugins", default=",".join(ALL_SLUGS), help="face_plugins to ask (default: %(default)s)")
     parser.add_argument("--annotations", type=Path, nargs="*", default=[], help="truth files (json/csv/xml/...)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for drawn images (%(default)s)")
     parser.add_argument("--full", action="store_true", help="print whole embeddings")
-    parser.add_argument("--verbose", action="store_true")
-    add_pipeline_args(parser)
-    return parser.parse_args(argv)
+    add_service_args(parser)
+    return parse_tool_args(parser, argv)
 
 
 def images_from(args: argparse.Namespace) -> list[Path]:
@@ -82,7 +79,6 @@ def report_errors(path: Path, truth: Truth, faces: list[dict[str, Any]]) -> tupl
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    quiet_logs(args.verbose)
     paths = images_from(args)
     if not paths:
         print("error: no images (give paths or IMG_NAMES=a.jpg,b.jpg)", file=sys.stderr)

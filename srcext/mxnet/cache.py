@@ -8,14 +8,12 @@ processes racing write identical bytes.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Sequence
+
+from srcext.cache import intact_record, sha256_file, write_converted
 
 from .convert import CONVERTER_VERSION, ShapeArg, convert
 from .errors import MxnetConversionError
@@ -23,14 +21,6 @@ from .errors import MxnetConversionError
 log = logging.getLogger(__name__)
 
 SYMBOL_SUFFIXES = ("-symbol.json", ".json")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def onnx_path_for(symbol_path: str | Path, out_dir: str | Path | None = None) -> Path:
@@ -44,27 +34,6 @@ def onnx_path_for(symbol_path: str | Path, out_dir: str | Path | None = None) ->
     return Path(out_dir or symbol_path.parent) / f"{prefix}.onnx"
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _read_sidecar(path: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def convert_cached(symbol_path: str | Path, params_path: str | Path, input_shape: ShapeArg,
                    outputs: Sequence[str] | str | None = None, out_dir: str | Path | None = None,
                    dynamic_batch: bool = True) -> Path:
@@ -76,26 +45,23 @@ def convert_cached(symbol_path: str | Path, params_path: str | Path, input_shape
     """
     symbol_path, params_path = Path(symbol_path), Path(params_path)
     target = onnx_path_for(symbol_path, out_dir)
-    sidecar = target.with_name(target.name + ".json")
     shape = ({name: list(dims) for name, dims in sorted(input_shape.items())}
              if isinstance(input_shape, dict) else list(input_shape))
     record: dict[str, Any] = {
         "converter": "srcext.mxnet", "converter_version": CONVERTER_VERSION,
-        "symbol": symbol_path.name, "symbol_sha256": _sha256(symbol_path),
-        "params": params_path.name, "params_sha256": _sha256(params_path),
+        "symbol": symbol_path.name, "symbol_sha256": sha256_file(symbol_path),
+        "params": params_path.name, "params_sha256": sha256_file(params_path),
         "input_shape": shape, "outputs": [outputs] if isinstance(outputs, str) else list(outputs or []),
         "dynamic_batch": dynamic_batch,
     }
-    recorded = _read_sidecar(sidecar)
-    if recorded is not None and target.exists() and recorded == {**record, "onnx_sha256": _sha256(target)}:
+    recorded = intact_record(target)
+    if recorded is not None and recorded == {**record, "onnx_sha256": recorded["onnx_sha256"]}:
         return target
     started = time.perf_counter()
     data = convert(symbol_path, params_path, input_shape, outputs, dynamic_batch).SerializeToString()
-    record["onnx_sha256"] = hashlib.sha256(data).hexdigest()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(target, data)
-        _write_atomic(sidecar, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+        write_converted(target, data, record, 1)
     except OSError as error:
         raise MxnetConversionError(f"cannot write {target} ({error}); pass out_dir= a writable cache folder") \
             from error

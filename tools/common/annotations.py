@@ -169,7 +169,7 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-12)
 
 
-def _greedy(scores: np.ndarray, floor: float) -> list[tuple[int, int]]:
+def greedy_pairs(scores: np.ndarray, floor: float) -> list[tuple[int, int]]:
     """One-to-one pairs (row, col), best score first, with score >= floor."""
     scores = scores.copy()
     pairs = []
@@ -197,11 +197,11 @@ def score_image(truth: Truth, found: np.ndarray) -> ImageScore:
     free = list(range(len(found)))
     matched_truth: set[int] = set()
     if len(truth.boxes) and free:
-        for row, col in _greedy(iou_matrix(truth.boxes, found), MATCH_IOU):
+        for row, col in greedy_pairs(iou_matrix(truth.boxes, found), MATCH_IOU):
             matched_truth.add(row)
             free.remove(col)
     if len(truth.noses) and free:
-        for row, col in _greedy(nose_scores(truth.noses, found[free]), 0.0):
+        for row, col in greedy_pairs(nose_scores(truth.noses, found[free]), 0.0):
             matched_truth.add(len(truth.boxes) + row)
             free[col] = -1
         free = [c for c in free if c >= 0]

@@ -1,6 +1,7 @@
 """Embeddings of image files through the service's pipeline (local) or a running service (remote)."""
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -8,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from tools.common.images import read_rgb
-from tools.common.service import Remote, local_find_faces
+from tools.common.service import Remote, build, local_find_faces, remote_from_env, settings_from_args
 
 
 def unit(vector: np.ndarray) -> np.ndarray:
@@ -50,3 +51,12 @@ class Embedder:
     def version(self) -> str:
         status = self.remote.status() if self.remote is not None else self.pipeline.status()
         return str(status["calculator_version"])
+
+
+def embedder_from_args(args: argparse.Namespace) -> Embedder:
+    """``--remote``'s service, else the local pipeline with the command line's overrides and no extra plugins.
+
+    Only the calculator is needed: extras are not loaded (faster, and the same embeddings).
+    """
+    remote = remote_from_env(args.remote)
+    return Embedder(remote=remote) if remote else Embedder(pipeline=build(settings_from_args(args, extras=())))

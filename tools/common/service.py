@@ -21,6 +21,19 @@ from src.pipeline import Pipeline
 ALL_SLUGS = ("calculator", "age", "gender", "landmarks", "pose")
 
 
+def tool_parser(prog: str, doc: str) -> argparse.ArgumentParser:
+    """A tool's parser: the first line of its docstring ``doc`` as description, the whole docstring as epilog."""
+    return argparse.ArgumentParser(prog=prog, description=doc.split("\n")[0],
+                                   formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
+
+
+def add_service_args(parser: argparse.ArgumentParser) -> None:
+    """``--remote``, ``--verbose`` and the pipeline overrides: what every tool asking the service for faces takes."""
+    parser.add_argument("--remote", help="URL of a running service (default: USE_REMOTE=true + ML_URL)")
+    parser.add_argument("--verbose", action="store_true")
+    add_pipeline_args(parser)
+
+
 def add_pipeline_args(parser: argparse.ArgumentParser, detector: bool = True, calculator: bool = True) -> None:
     """The options that override the service's environment settings for this run."""
     group = parser.add_argument_group("pipeline (defaults: the service's environment variables)")
@@ -47,6 +60,13 @@ def settings_from_args(args: argparse.Namespace, **forced: Any) -> Settings:
         changes["extras"] = split_list(args.extras)
     changes.update(forced)
     return settings.with_overrides(**changes)
+
+
+def parse_tool_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse ``argv`` and set the log level from ``--verbose`` (else LOGGING_LEVEL_NAME, default warning)."""
+    args = parser.parse_args(argv)
+    quiet_logs(getattr(args, "verbose", False))
+    return args
 
 
 def quiet_logs(verbose: bool = False) -> None:
