@@ -45,8 +45,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=1, help="passes over the photos per run (default 1)")
     parser.add_argument("--library-procs", type=_ints, default=[1, 2], help="default 1,2")
     parser.add_argument("--library-upsample", type=_ints, default=[1, 0],
-                        help="face_locations upsample values (1 = the library's default; 0 = the service's "
-                             "HOG setting, the same work); default 1,0")
+                        help="face_locations upsample values (1 = the library's default and the work "
+                             "dlib.FaceDetector@hog does; 0 = a cheaper, lower-recall setting); default 1,0")
     parser.add_argument("--concurrency", type=_ints, default=[1, 2, 4], help="default 1,2,4")
     parser.add_argument("--configs", default="hog,default", help=f"service configs among {sorted(CONFIGS)}")
     parser.add_argument("--processes", type=int, default=2, help="uWSGI processes (default 2)")

@@ -13,9 +13,12 @@ def _number(path: Path) -> tuple[int, str]:
 
 
 def pick(folder: Path, count: int) -> list[Path]:
-    """The two multi-face photos, then img1, img2, ... in numeric order, ``count`` in all."""
+    """The two multi-face photos, then img1, img2, ... in numeric order, ``count`` in all. A folder without
+    deepface's names (e.g. dlib-faces) gives its JPEGs in name order."""
     chosen = [folder / name for name in FIRST if (folder / name).exists()]
     rest = sorted((p for p in folder.glob("img*.jpg") if p not in chosen), key=_number)
+    if not chosen and not rest:
+        rest = sorted(folder.glob("*.jpg"))
     return (chosen + rest)[:count]
 
 
