@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
     errors.register(app)
     _log_requests(app)
     _guard(app, settings)
+    pipeline.timing_listeners.append(app.extensions["facecore.metrics"].observe_plugin)
     return app
 
 

@@ -8,7 +8,7 @@ Labels are bounded: an unknown path is counted as ``other``, never by its text.
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -62,15 +62,12 @@ class Metrics:
         if not admitted:
             self.queue_rejected.inc()
 
-    def observe_result(self, faces: int, execution_times: Sequence[Mapping[str, int]]) -> None:
-        """Faces per image and per-plugin time, from the pipeline's own per-face ``execution_time`` (ms)."""
+    def observe_result(self, faces: int) -> None:
         self.faces.observe(faces)
-        totals: dict[str, int] = {}
-        for times in execution_times:
-            for slug, ms in times.items():
-                totals[slug] = totals.get(slug, 0) + int(ms)
-        for slug, ms in totals.items():
-            self.plugin_seconds.labels(slug).observe(ms / 1000.0)
+
+    def observe_plugin(self, plugin: Any, milliseconds: float, faces: int) -> None:
+        """A pipeline timing listener: one model call of ``plugin`` (exact, batched calls included)."""
+        self.plugin_seconds.labels(plugin.slug).observe(milliseconds / 1000.0)
 
     def middleware(self, app: Callable) -> Callable:
         """Outermost WSGI layer: counts every answer, the ones the limits give included."""
