@@ -38,7 +38,7 @@ RUN make install \
     && if [ "${GPU_IDX}" -ge 0 ]; then make install-gpu; fi \
     && make download-models \
     && if [ "${SKIP_TESTS}" != "true" ]; then make test-unit && rm -rf .venv/.installed-dev; fi \
-    && chown -R app:app /app/models
+    && mkdir -p /app/models && chown -R app:app /app/models
 
 USER app
 EXPOSE 3000

@@ -138,6 +138,13 @@ class Plugin:
     models: ClassVar[tuple[ModelSpec, ...]] = ()
     #: Plugins that make no sense without a detection (pose, mask) are skipped for detect_faces=false.
     requires_detection: ClassVar[bool] = False
+    #: The store folder of this plugin's models, when several slugs share one download (age + gender).
+    store_slug: ClassVar[str | None] = None
+
+    @classmethod
+    def model_folder(cls) -> str:
+        """The ``<slug>`` part of ``MODELS_ROOT/<backend>/<slug>/<model>``."""
+        return cls.store_slug or cls.slug
 
     def __init__(self, name: str, model: ModelSpec | None) -> None:
         self.name = name  # "backend.ClassName", e.g. "dlib.Calculator"

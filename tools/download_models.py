@@ -17,7 +17,8 @@ from pathlib import Path
 from src.config import load_settings
 from src.errors import StartupError
 from src.model_store import ModelNotAvailable, ModelStore
-from src.plugin_api import Plugin
+from src.device import Device
+from src.plugin_api import LoadContext, Plugin
 from src.plugin_manager import PluginRegistry, build_plugin_manager
 
 
@@ -27,6 +28,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--from", dest="source", type=Path, help="import files from this folder, no download")
     parser.add_argument("--root", type=Path, help="MODELS_ROOT (default: from the environment)")
     parser.add_argument("--list", action="store_true", help="list installed plugins and their models")
+    parser.add_argument("--no-prepare", action="store_true",
+                        help="only fetch; do not load the plugins once to build derived files (ONNX conversions)")
     return parser.parse_args(argv)
 
 
@@ -61,9 +64,12 @@ def main(argv: list[str] | None = None) -> int:
         if plugin.model is None:
             continue
         try:
+            folder = plugin.model_folder()
             if args.source is not None:
-                store.import_from(backend_of(plugin), plugin.slug, plugin.model, args.source)
-            paths = store.ensure(backend_of(plugin), plugin.slug, plugin.model)
+                store.import_from(backend_of(plugin), folder, plugin.model, args.source)
+            paths = store.ensure(backend_of(plugin), folder, plugin.model)
+            if not args.no_prepare:  # converts MXNet/dlib files to ONNX now, so the server never writes
+                plugin.load(LoadContext(store, Device()))
             for path in paths.values():
                 print(f"ok   {plugin}: {path}")
         except ModelNotAvailable as error:

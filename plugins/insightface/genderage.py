@@ -62,6 +62,7 @@ class _LazyBatch:
 
 class _GenderAgePlugin(api.FacePlugin):
     models = GENDERAGE
+    store_slug = "genderage"  # one download serves both the age and the gender slug
 
     def __init__(self, name: str, model: api.ModelSpec | None) -> None:
         super().__init__(name, model)
@@ -75,7 +76,7 @@ class _GenderAgePlugin(api.FacePlugin):
         from src.device import describe_session
 
         assert self.model is not None
-        path = onnx_file(ctx, "genderage", self.model, MXNET_INPUT)
+        path = onnx_file(ctx, self.model_folder(), self.model, MXNET_INPUT)
         self.session = shared_session(path, ctx)
         self.norm = graph_normalisation(path, Normalisation(127.5, 127.5))
         self.input_name = self.session.get_inputs()[0].name
