@@ -14,7 +14,7 @@ import pluggy
 
 from src import ENTRY_POINT_GROUP, PROJECT, hookspecs
 from src.errors import StartupError
-from src.plugin_api import Calculator, FaceDetector, FacePlugin, Plugin
+from src.plugin_api import ModelSpec, Plugin
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +93,8 @@ class PluginRegistry:
         return plugin
 
 
-def resolve_custom_model(plugin_cls: type[Plugin], model_name: str):  # -> ModelSpec | None
+def resolve_custom_model(plugin_cls: type[Plugin], model_name: str) -> ModelSpec | None:
     """Ask the plugin class for a model it does not declare (e.g. a local ONNX file under a name of
     one's own). Plugins opt in with a classmethod ``custom_model(name)``."""
     custom = getattr(plugin_cls, "custom_model", None)
     return custom(model_name) if custom else None
-
-
-KINDS: dict[str, type[Plugin]] = {"detector": FaceDetector, "calculator": Calculator, "face": FacePlugin}
