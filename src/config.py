@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -47,7 +47,6 @@ class Settings:
     batch_max_faces: int = 64
     max_in_flight: int = 4  # image requests processed at once per worker; more wait ...
     queue_timeout_ms: int = 500  # ... this long for a slot, then 503 with Retry-After
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return replace(self, **changes)

@@ -97,13 +97,11 @@ def _oriented(image: Image.Image) -> Image.Image:
 
 
 def _to_rgb_array(image: Image.Image) -> np.ndarray:
-    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         gray = np.asarray(image, dtype=np.float64)
-        peak = 65535.0 if image.mode.startswith("I;16") else max(float(gray.max()), 1.0)
-        gray8 = np.clip(gray * (255.0 / peak), 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(np.repeat(gray8[:, :, None], 3, axis=2))
-    if image.mode == "F":
-        gray = np.asarray(image, dtype=np.float64)
+        if image.mode != "F":  # integer samples: 16-bit full scale, or a 32-bit image's own peak
+            peak = 65535.0 if image.mode.startswith("I;16") else max(float(gray.max()), 1.0)
+            gray = gray * (255.0 / peak)
         gray8 = np.clip(gray, 0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.repeat(gray8[:, :, None], 3, axis=2))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):

@@ -22,7 +22,7 @@ from pathlib import Path
 from src.errors import StartupError
 from src.pipeline import Pipeline
 from src.plugin_api import DetectedFace
-from tools.common.annotations import Truth, score_image
+from tools.common.annotations import Truth, detection_boxes, score_image
 from tools.common.drawing import GREEN, RED, draw_faces, save_rgb
 from tools.common.images import read_rgb
 from tools.common.progress import progress
@@ -80,7 +80,7 @@ def evaluate(pipeline: Pipeline, truths: dict[Path, Truth], threshold: float | N
         faces = pipeline.detect(image, threshold)
         score.milliseconds += (time.perf_counter() - started) * 1000.0
         found = face_dicts(faces)
-        result = score_image(truth, [[f.box.x_min, f.box.y_min, f.box.x_max, f.box.y_max] for f in faces])
+        result = score_image(truth, detection_boxes(faces))
         score.images += 1
         score.faces += result.faces
         score.found += len(faces)

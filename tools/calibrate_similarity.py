@@ -16,7 +16,6 @@ identities in name order; whole-image mode, as ``detect_faces=false``).
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import os
 import sys
@@ -29,6 +28,9 @@ from typing import Sequence
 import numpy as np
 
 from src.plugin_api import BoundingBox, DetectedFace, Face
+from tools.common.embeddings import similarity, unit  # noqa: F401 - similarity: re-exported for callers
+from tools.common.images import read_rgb
+from tools.common.pairs import Pair, folder_pairs, read_csv_pairs
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +93,6 @@ def fit_similarity_coefficients(distances: Sequence[float], labels: Sequence[boo
     return c0, c1, accuracy
 
 
-def similarity(distance: np.ndarray | float, c0: float, c1: float) -> np.ndarray:
-    return (np.tanh((c0 - np.asarray(distance, dtype=np.float64)) * c1) + 1.0) / 2.0
-
-
 def accuracy_at(distances: np.ndarray, labels: np.ndarray, threshold: float) -> float:
     return float(np.mean((np.asarray(distances) < threshold) == np.asarray(labels, dtype=bool)))
 
@@ -108,36 +106,14 @@ def roc_auc(distances: np.ndarray, labels: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------------------------- data
-@dataclass(frozen=True)
-class Pair:
-    a: Path
-    b: Path
-    same: bool
-
-
 def deepface_pairs(folder: Path) -> list[Pair]:
-    with open(folder / "master.csv", newline="") as handle:
-        return [Pair(folder / row["file_x"], folder / row["file_y"], row["Decision"].strip() == "Yes")
-                for row in csv.DictReader(handle)]
+    """deepface's ``master.csv`` pairs (file_x, file_y, Decision Yes/No), images beside it."""
+    return read_csv_pairs(folder / "master.csv")
 
 
 def lfw_pairs(folder: Path) -> list[Pair]:
     """100 same pairs and 100 different pairs, crossing identities in name order."""
-    people = sorted(p for p in folder.iterdir() if p.is_dir())
-    images = [sorted(p.glob("*.jpg")) for p in people]
-    pairs = [Pair(files[0], files[1], True) for files in images]
-    pairs += [Pair(images[k][0], images[(k + 1) % len(images)][1], False) for k in range(len(images))]
-    return pairs
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    from src.imaging import decode_image
-
-    return decode_image(path.read_bytes())
-
-
-def unit(vector: np.ndarray) -> np.ndarray:
-    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+    return folder_pairs(folder)
 
 
 # --------------------------------------------------------------------------------------------- embedding

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from src.plugin_api import DetectedFace
-from tools.common.annotations import MATCH_IOU, greedy_pairs, iou_matrix, read_imglab
+from tools.common.annotations import MATCH_IOU, detection_boxes, greedy_pairs, iou_matrix, read_imglab
+from tools.common.images import read_rgb
 from tools.common.truth_set import DLIB_FACES
 
 DEFAULT_DATASET = DLIB_FACES
@@ -67,10 +68,8 @@ def match(truth: np.ndarray, found: np.ndarray) -> list[float]:
 
 def evaluate(detect, folder: Path = DEFAULT_DATASET, repeats: int = 1) -> Score:
     """Score ``detect(image) -> list[DetectedFace]`` on the set; time is the mean over ``repeats`` passes."""
-    import cv2
-
     labelled = read_boxes(folder)
-    images = {name: np.ascontiguousarray(cv2.imread(str(folder / name))[:, :, ::-1]) for name in labelled}
+    images = {name: read_rgb(folder / name) for name in labelled}
     faces = matched = false = 0
     ious: list[float] = []
     elapsed = cpu = 0.0
@@ -81,8 +80,7 @@ def evaluate(detect, folder: Path = DEFAULT_DATASET, repeats: int = 1) -> Score:
             found = detect(images[name])
             elapsed += time.perf_counter() - start
             cpu += time.process_time() - start_cpu
-        boxes = np.asarray([[f.box.x_min, f.box.y_min, f.box.x_max, f.box.y_max] for f in found]).reshape(-1, 4)
-        hits = match(truth, boxes)
+        hits = match(truth, detection_boxes(found))
         faces += len(truth)
         matched += len(hits)
         false += len(found) - len(hits)

@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 
     for label, path in progress(todo, "export"):
         try:
-            faces = embedder.faces(path, detect=not args.no_detect, limit=1)
+            image = read_rgb(path) if args.thumbnails else None  # decoded once, for the thumbnail and the faces
+            faces = embedder.faces(path, detect=not args.no_detect, limit=1, image=image)
         except Exception as error:  # noqa: BLE001 - a bad file is reported and counted, the export goes on
             print(f"FAIL {path}: {error}", file=sys.stderr)
             missing += 1
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no face: {path}", file=sys.stderr)
             missing += 1
             continue
-        thumb = crop(read_rgb(path), faces[0]["box"], args.thumbnails) if args.thumbnails else None
+        thumb = crop(image, faces[0]["box"], args.thumbnails) if image is not None else None
         batch.append((label, path, faces[0], thumb))
         if len(batch) >= args.batch:
             flush()

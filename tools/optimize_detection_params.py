@@ -21,8 +21,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from src.config import Settings
 from src.errors import StartupError
-from tools.common.annotations import Truth, score_image
+from tools.common.annotations import Truth, detection_boxes, score_image
 from tools.common.images import read_rgb
 from tools.common.progress import progress
 from tools.common.service import build_detector_only, parse_tool_args, settings_from_args, tool_parser
@@ -48,8 +51,12 @@ class Trial:
         return self.missed + self.extra
 
 
-def detect_all(detector: str, limit: int, floor: float, truths: dict[Path, Truth], base) -> tuple[list, float]:
-    """``[(truth, [(box, probability), ...])]`` per image at threshold ``floor``, and the ms per image."""
+Found = list[tuple[Truth, np.ndarray, np.ndarray]]
+
+
+def detect_all(detector: str, limit: int, floor: float, truths: dict[Path, Truth],
+               base: Settings) -> tuple[Found, float]:
+    """``[(truth, boxes (K, 4), probabilities (K,))]`` per image at threshold ``floor``, and the ms per image."""
     pipeline = build_detector_only(base.with_overrides(detector=detector, img_length_limit=limit))
     found, elapsed = [], 0.0
     for path, truth in progress(truths.items(), f"{detector} limit={limit}", total=len(truths)):
@@ -57,16 +64,17 @@ def detect_all(detector: str, limit: int, floor: float, truths: dict[Path, Truth
         started = time.perf_counter()
         faces = pipeline.detect(image, floor)
         elapsed += time.perf_counter() - started
-        found.append((truth, [([f.box.x_min, f.box.y_min, f.box.x_max, f.box.y_max], f.probability) for f in faces]))
+        found.append((truth, detection_boxes(faces), np.array([f.probability for f in faces], dtype=np.float64)))
     return found, elapsed * 1000.0 / max(len(truths), 1)
 
 
-def score_thresholds(detector: str, limit: int, found: list, ms: float, thresholds: list[float]) -> list[Trial]:
+def score_thresholds(detector: str, limit: int, found: Found, ms: float, thresholds: list[float]) -> list[Trial]:
+    """One trial per threshold, scoring only the faces above it: exact, since a detector keeps those > threshold."""
     trials = []
     for threshold in thresholds:
         missed = extra = 0
-        for truth, faces in found:
-            result = score_image(truth, [box for box, p in faces if p > threshold])
+        for truth, boxes, probabilities in found:
+            result = score_image(truth, boxes[probabilities > threshold])
             missed += len(result.missed)
             extra += len(result.extra)
         trials.append(Trial(detector, threshold, limit, missed, extra, ms))

@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in progress(list_images(args.images), "recognize"):
         try:
             image = read_rgb(path)
-            faces = embedder.faces(path)
+            faces = embedder.faces(path, image=image)
         except Exception as error:  # noqa: BLE001 - one bad image is reported, the others still run
             print(f"FAIL {path}: {error}", file=sys.stderr)
             failures += 1

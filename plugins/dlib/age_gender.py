@@ -40,11 +40,13 @@ class _ChipClassifier(FacePlugin):
         super().__init__(name, model)
         self._session: Any = None
         self._predictor: Any = None
+        self._input_name = ""
 
     def load(self, ctx: LoadContext) -> None:
         files = ctx.store.ensure("dlib", self.slug, self.model or self.models[0])
         self._predictor = shape_predictor(files[specs.SHAPE5.filename])
         self._session = open_session(files[self.network.filename], ctx.device)
+        self._input_name = self._session.get_inputs()[0].name
         self.device_description = describe_session(self._session)
 
     def chip(self, face: Face) -> np.ndarray:
@@ -57,8 +59,7 @@ class _ChipClassifier(FacePlugin):
         if not faces:
             return np.zeros((0, 0), dtype=np.float32)
         batch = to_network_input([self.chip(face) for face in faces])
-        name = self._session.get_inputs()[0].name
-        return np.asarray(self._session.run(None, {name: batch})[0], dtype=np.float32)
+        return np.asarray(self._session.run(None, {self._input_name: batch})[0], dtype=np.float32)
 
 
 class AgeDetector(_ChipClassifier):

@@ -1,7 +1,7 @@
 """dlib's resnet face recognizer (128-d), on chips aligned by dlib's 5-point predictor.
 
-Inference sits behind :class:`ChipEmbedder` so the native dlib network can later be swapped for an
-ONNX Runtime session of the converted model (input N,3,150,150) without touching alignment.
+Inference sits behind :class:`ChipEmbedder`, so the runtime (the converted network on ONNX Runtime, the
+default, or dlib's own; option ``backend``) is chosen without touching alignment.
 """
 from __future__ import annotations
 
@@ -81,17 +81,18 @@ class Calculator(CalculatorBase):
         self.backend = str(options.get("backend", "onnx"))
 
     def load(self, ctx: LoadContext) -> None:
-        import dlib
-
-        files = ctx.store.ensure("dlib", self.slug, self.model or specs.RESNET_SPEC)
+        spec = self.model or specs.RESNET_SPEC
+        files = ctx.store.ensure("dlib", self.slug, spec)
         self._predictor = shape_predictor(files[specs.SHAPE5.filename])
         if self.backend == "dlib":
+            import dlib
+
             self._embedder = NativeEmbedder(files[specs.RESNET.filename])
             self.device_description = "cuda" if dlib.DLIB_USE_CUDA else "cpu"
             return
         from srcext.dlib import convert_cached
 
-        converted = ctx.store.model_dir("dlib", self.slug, (self.model or specs.RESNET_SPEC).name) / "onnx"
+        converted = ctx.store.model_dir("dlib", self.slug, spec.name) / "onnx"
         onnx_embedder = OnnxEmbedder(convert_cached(files[specs.RESNET.filename], converted), ctx.device)
         self._embedder = onnx_embedder
         self.device_description = onnx_embedder.device_description

@@ -1,4 +1,4 @@
-"""Box arithmetic of the MTCNN cascade, vectorised with numpy.
+"""Box arithmetic of the MTCNN cascade, vectorised with numpy (suppression is :func:`src.boxes.nms`).
 
 Boxes are (N, 4) float arrays ``x1, y1, x2, y2`` in continuous pixel coordinates: a box covering pixels
 ``0..9`` is ``[0, 10)``, so its width is ``x2 - x1``.
@@ -22,36 +22,6 @@ def pyramid_scales(width: int, height: int, min_face: float = 20.0, factor: floa
         scale *= factor
         shorter *= factor
     return scales
-
-
-def area(boxes: np.ndarray) -> np.ndarray:
-    return np.maximum(boxes[:, 2] - boxes[:, 0], 0.0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0.0)
-
-
-def overlap(box: np.ndarray, others: np.ndarray, mode: str = "union") -> np.ndarray:
-    """Intersection of ``box`` with each of ``others`` over their union (``"union"``) or over the
-    smaller of the two areas (``"min"``, which also removes a small box nested in a big one)."""
-    width = np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0])
-    height = np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1])
-    inter = np.maximum(width, 0.0) * np.maximum(height, 0.0)
-    own, theirs = area(box[None])[0], area(others)
-    denominator = np.minimum(own, theirs) if mode == "min" else own + theirs - inter
-    return inter / np.maximum(denominator, 1e-12)
-
-
-def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float, mode: str = "union") -> np.ndarray:
-    """Greedy non-maximum suppression: indices of kept boxes, best score first.
-
-    The loop runs once per *kept* box; each pass drops every remaining box that overlaps the kept
-    one by more than ``threshold``.
-    """
-    order = np.argsort(-scores, kind="stable")
-    keep = []
-    while order.size:
-        best, rest = order[0], order[1:]
-        keep.append(best)
-        order = rest[overlap(boxes[best], boxes[rest], mode) <= threshold]
-    return np.asarray(keep, dtype=np.int64)
 
 
 def pnet_candidates(offsets: np.ndarray, scores: np.ndarray, scale: float,

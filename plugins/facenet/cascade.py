@@ -11,6 +11,7 @@ import numpy as np
 
 from plugins.facenet import boxes as bx
 from plugins.facenet.crops import ImageChain, crop_boxes
+from src.boxes import nms
 
 #: A network: NHWC float32 pixels in [0, 255] -> its outputs in the order of plugins.facenet.nets.
 Net = Callable[[np.ndarray], Sequence[np.ndarray]]
@@ -83,13 +84,13 @@ class Cascade:
             scaled = cv2.resize(scaled, size, interpolation=cv2.INTER_AREA)
             level_offsets, level_scores = self.pnet(scaled[None])
             found = bx.pnet_candidates(level_offsets[0], level_scores[0, 1], scale, cfg.steps[0])
-            keep = bx.nms(found[0], found[1], cfg.nms[0])
+            keep = nms(found[0], found[1], cfg.nms[0])
             for store, values in zip((windows, scores, offsets), found):
                 store.append(values[keep])
         if not windows or not sum(len(s) for s in scores):
             return np.zeros((0, 4))
         all_windows, all_scores = np.concatenate(windows), np.concatenate(scores)
-        keep = bx.nms(all_windows, all_scores, cfg.nms[1])
+        keep = nms(all_windows, all_scores, cfg.nms[1])
         return bx.squared(bx.regress(all_windows[keep], np.concatenate(offsets)[keep]))
 
     def refine(self, chain: ImageChain, candidates: np.ndarray) -> np.ndarray:
@@ -97,7 +98,7 @@ class Cascade:
         offsets, scores = self.rnet(crop_boxes(chain, candidates, 24))
         face = scores[:, 1] > self.config.steps[1]
         kept, kept_scores = bx.regress(candidates[face], offsets[face]), scores[face, 1]
-        keep = bx.nms(kept, kept_scores, self.config.nms[2])
+        keep = nms(kept, kept_scores, self.config.nms[2])
         return bx.squared(kept[keep])
 
     def output(self, chain: ImageChain, candidates: np.ndarray) -> Detections:
@@ -108,5 +109,5 @@ class Cascade:
         points = bx.place_landmarks(chosen, landmarks[face].astype(np.float64))
         refined = bx.regress(chosen, offsets[face].astype(np.float64))
         probabilities = scores[face, 1].astype(np.float64)
-        keep = bx.nms(refined, probabilities, self.config.nms[3], mode="min")
+        keep = nms(refined, probabilities, self.config.nms[3], mode="min")
         return Detections(refined[keep], probabilities[keep], points[keep])

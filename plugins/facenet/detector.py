@@ -11,6 +11,7 @@ import numpy as np
 from src import plugin_api as api
 from plugins.facenet import boxes as bx
 from plugins.facenet.cascade import COMMON_STEPS, COMPREFACE_STEPS, Cascade, CascadeConfig, Detections
+from src.boxes import order_landmarks
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +57,6 @@ class SessionNet:
 
     def __call__(self, batch: np.ndarray) -> list[np.ndarray]:
         return self.session.run(None, {self.input: np.ascontiguousarray(batch, dtype=np.float32)})  # type: ignore
-
-
-def contract_order(landmarks: np.ndarray) -> np.ndarray:
-    """Put the smaller-x eye first and the smaller-x mouth corner first, as the contract orders them."""
-    marks = np.array(landmarks, dtype=np.float64)
-    for first, second in ((0, 1), (3, 4)):
-        swap = marks[:, first, 0] > marks[:, second, 0]
-        marks[swap, first], marks[swap, second] = marks[swap, second], marks[swap, first].copy()
-    return marks
 
 
 class FaceDetector(api.FaceDetector):
@@ -113,7 +105,7 @@ class FaceDetector(api.FaceDetector):
         found = self.detect_raw(image)
         keep = found.scores > threshold
         boxes, scores = found.boxes[keep], found.scores[keep]
-        marks = contract_order(found.landmarks[keep])
+        marks = order_landmarks(found.landmarks[keep])
         if self.margins is not None:
             boxes = bx.pad_box(boxes, self.margins)
         height, width = image.shape[:2]

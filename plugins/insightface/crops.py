@@ -28,8 +28,9 @@ class CentredCrop:
     matrix: np.ndarray
 
     def to_image(self, points: np.ndarray) -> np.ndarray:
-        """Map (N, 2) crop coordinates back to image pixels."""
-        scale = self.matrix[0, 0]
+        """Map (N, 2) crop coordinates back to image pixels (per axis: a whole-image crop of a
+        non-square image is scaled differently in x and y)."""
+        scale = np.diag(self.matrix[:, :2])
         return (np.asarray(points, dtype=np.float64) - self.matrix[:, 2]) / scale
 
 

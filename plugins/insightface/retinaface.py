@@ -115,4 +115,4 @@ class MxnetRetinaFaceDecoder:
                 offsets = np.asarray(outputs[mark_name])[0].transpose(1, 2, 0).reshape(-1, 5, 2)[keep]
                 marks = centres[:, None, :] + offsets * self.landmark_std * widths[:, None, :]
             parts.append(Candidates(boxes, scores[keep], marks))
-        return Candidates.concat(parts) if parts else Candidates.empty()
+        return Candidates.concat(parts)

@@ -59,5 +59,5 @@ class ScrfdDecoder:
             if with_kps:
                 offsets = _rows(outputs[2 * levels + level], 10)[keep].reshape(-1, 5, 2) * stride
                 marks = centres[:, None, :] + offsets
-            parts.append(Candidates(boxes, scores[keep], marks if with_kps else None))
+            parts.append(Candidates(boxes, scores[keep], marks))
         return Candidates.concat(parts) if parts else Candidates.empty(with_kps)

@@ -46,4 +46,4 @@ class YunetDecoder:
             kps = np.asarray(outputs[f"kps_{stride}"]).reshape(-1, 5, 2)[keep]
             marks = (cells[:, None, :] + kps) * stride
             parts.append(Candidates(boxes, scores[keep], marks))
-        return Candidates.concat(parts) if parts else Candidates.empty()
+        return Candidates.concat(parts)

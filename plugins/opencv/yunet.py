@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from src import plugin_api as api
+from src.boxes import order_landmarks
 from src.model_store import check_name
 
 BACKEND = "opencv"
@@ -24,15 +25,6 @@ MODELS = (
     api.ModelSpec("yunet_2023mar", (api.ModelFile("face_detection_yunet_2023mar.onnx", YUNET_URL, YUNET_SHA256),),
                   "MIT"),
 )
-
-
-def order_pairs(marks: np.ndarray) -> np.ndarray:
-    """Contract order: within the eye pair and the mouth pair the point with the smaller x first."""
-    marks = np.array(marks, dtype=np.float64)
-    for a, b in ((0, 1), (3, 4)):
-        if marks[a, 0] > marks[b, 0]:
-            marks[[a, b]] = marks[[b, a]]
-    return marks
 
 
 class FaceDetector(api.FaceDetector):
@@ -86,5 +78,6 @@ class FaceDetector(api.FaceDetector):
             x, y, w, h = (float(v) for v in row[:4])
             box = api.BoundingBox(x, y, x + w, y + h).clipped(width, height)
             if box.area > 0:
-                faces.append(api.DetectedFace(box, min(score, 1.0), order_pairs(np.asarray(row[4:14]).reshape(5, 2))))
+                marks = order_landmarks(np.asarray(row[4:14]).reshape(5, 2))
+                faces.append(api.DetectedFace(box, min(score, 1.0), marks))
         return faces

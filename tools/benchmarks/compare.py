@@ -20,15 +20,14 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from tools.benchmarks import images as image_list
+from tools.benchmarks import PROJECT_ROOT, SHARED, images as image_list
 from tools.benchmarks.library import ensure_venv, run_library
 from tools.benchmarks.service import CONFIGS, Service, load
 from tools.benchmarks.stats import RunSummary
 
 log = logging.getLogger("tools.benchmarks.compare")
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEEPFACE = Path(os.environ.get("FACECORE_SHARED", PROJECT_ROOT.parent / "shared")) / "datasets" / "deepface"
+DEEPFACE = SHARED / "datasets" / "deepface"
 
 
 def _ints(text: str) -> list[int]:

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import onnx
 
-log = logging.getLogger(__name__)
+from tools.benchmarks import SHARED
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("FACECORE_SHARED", PROJECT_ROOT.parent / "shared"))
+log = logging.getLogger(__name__)
 
 
 class ModelUnavailable(Exception):

@@ -10,7 +10,6 @@ import argparse
 import cProfile
 import io
 import logging
-import os
 import pstats
 import statistics
 import sys
@@ -18,20 +17,11 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from tools.benchmarks import PROJECT_ROOT, SHARED
 from tools.benchmarks.service import DEFAULT_SLUGS
+from tools.common.images import read_rgb
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PHOTO = Path(os.environ.get("FACECORE_SHARED", PROJECT_ROOT.parent / "shared")) / "datasets/deepface" / \
-    "selfie-many-people.jpg"  # 600x604, 5 faces
-
-
-def read_rgb(path: Path):  # noqa: ANN201 - numpy array
-    import cv2
-
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise SystemExit(f"cannot read {path}")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+PHOTO = SHARED / "datasets/deepface" / "selfie-many-people.jpg"  # 600x604, 5 faces
 
 
 def timed_ms(run, repeats: int) -> list[float]:  # noqa: ANN001

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from tools.benchmarks import PROJECT_ROOT
 from tools.benchmarks.stats import RunSummary, mean_per_face
+from tools.common.service import ALL_SLUGS
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 READY_LINE = "WSGI app 0 (mountpoint='') ready"  # uWSGI logs it once per worker (lazy-apps)
-DEFAULT_SLUGS = "calculator,age,gender,landmarks,pose"
+DEFAULT_SLUGS = ",".join(ALL_SLUGS)  # every face plugin, as a face_plugins query value
 #: uWSGI's http-socket closes the connection after each response without saying so ("Connection: close"),
 #: so a pooled connection (requests.Session) is reset on its next request: one connection per request.
 CLOSE = {"Connection": "close"}

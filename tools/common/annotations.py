@@ -16,8 +16,12 @@ import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from src.plugin_api import DetectedFace
 
 MATCH_IOU = 0.4
 
@@ -215,3 +219,8 @@ def score_image(truth: Truth, found: np.ndarray) -> ImageScore:
 def boxes_of(result: list[dict]) -> np.ndarray:
     """(K, 4) boxes from a /find_faces ``result`` list."""
     return _boxes([[f["box"]["x_min"], f["box"]["y_min"], f["box"]["x_max"], f["box"]["y_max"]] for f in result])
+
+
+def detection_boxes(faces: Sequence[DetectedFace]) -> np.ndarray:
+    """(K, 4) boxes of a detector's faces, in the same layout as :func:`boxes_of`, for :func:`score_image`."""
+    return _boxes([[f.box.x_min, f.box.y_min, f.box.x_max, f.box.y_max] for f in faces])

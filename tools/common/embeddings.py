@@ -29,13 +29,18 @@ class Embedder:
     pipeline: Any = None
     remote: Remote | None = None
 
-    def faces(self, path: Path, detect: bool = True, limit: int = 0,
-              slugs: tuple[str, ...] = ("calculator",)) -> list[dict[str, Any]]:
-        """The /find_faces faces of ``path`` (largest first); ``detect=False`` = the whole image as one face."""
+    def faces(self, path: Path, detect: bool = True, limit: int = 0, slugs: tuple[str, ...] = ("calculator",),
+              image: np.ndarray | None = None) -> list[dict[str, Any]]:
+        """The /find_faces faces of ``path`` (largest first); ``detect=False`` = the whole image as one face.
+
+        ``image``: ``path`` already decoded by the caller (who also draws on it), so the local pipeline does
+        not decode it a second time; a remote service is always sent the file itself.
+        """
         if self.remote is not None:
             body = self.remote.find_faces(path, slugs, limit=limit, detect_faces=detect)
         else:
-            body = local_find_faces(self.pipeline, read_rgb(path), slugs, limit=limit, detect_faces=detect)
+            pixels = read_rgb(path) if image is None else image
+            body = local_find_faces(self.pipeline, pixels, slugs, limit=limit, detect_faces=detect)
         return body["result"]
 
     def largest(self, path: Path, detect: bool = True) -> np.ndarray | None:

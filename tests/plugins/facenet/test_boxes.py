@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from plugins.facenet import boxes as bx
+from src.boxes import nms
 
 
 def test_pyramid_starts_at_min_face_and_stops_below_12_pixels():
@@ -34,19 +35,19 @@ def test_pnet_candidates_map_cells_to_windows_of_the_original_image():
 def test_nms_keeps_the_best_of_each_overlapping_group():
     boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [0, 0, 10, 10.5]], dtype=float)
     scores = np.array([0.8, 0.9, 0.7, 0.6])
-    np.testing.assert_array_equal(bx.nms(boxes, scores, 0.5), [1, 2])
-    np.testing.assert_array_equal(bx.nms(boxes, scores, 0.99), [1, 0, 2, 3])
+    np.testing.assert_array_equal(nms(boxes, scores, 0.5), [1, 2])
+    np.testing.assert_array_equal(nms(boxes, scores, 0.99), [1, 0, 2, 3])
 
 
 def test_nms_min_mode_removes_a_box_nested_in_a_bigger_one():
     boxes = np.array([[0, 0, 100, 100], [10, 10, 40, 40]], dtype=float)
     scores = np.array([0.9, 0.8])
-    assert len(bx.nms(boxes, scores, 0.7, mode="union")) == 2  # IoU 0.09
-    np.testing.assert_array_equal(bx.nms(boxes, scores, 0.7, mode="min"), [0])  # overlap / smaller = 1
+    assert len(nms(boxes, scores, 0.7, mode="union")) == 2  # IoU 0.09
+    np.testing.assert_array_equal(nms(boxes, scores, 0.7, mode="min"), [0])  # overlap / smaller = 1
 
 
 def test_nms_of_nothing():
-    assert bx.nms(np.zeros((0, 4)), np.zeros(0), 0.5).shape == (0,)
+    assert nms(np.zeros((0, 4)), np.zeros(0), 0.5).shape == (0,)
 
 
 def test_regress_moves_sides_by_fractions_of_the_size():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from plugins.facenet.detector import COMPREFACE_MARGINS, MTCNN, FaceDetector, contract_order
+from plugins.facenet.detector import COMPREFACE_MARGINS, MTCNN, FaceDetector
+from src.boxes import order_landmarks as contract_order
 from src.plugin_api import PluginError
 from tests.shared_data import shared_path
 from tools.eval_detector_dlib_faces import evaluate, read_boxes

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from plugins.insightface.blob import fit_input, to_blob, Normalisation
-from plugins.insightface.boxes import Candidates, nms, order_landmarks, to_faces
+from plugins.insightface.boxes import Candidates, to_faces
 from plugins.insightface.retinaface import MxnetRetinaFaceDecoder, SsdRetinaFaceDecoder, mxnet_anchors, ssd_priors
 from plugins.insightface.router import UnknownDetectorLayout, decoder_for
 from plugins.insightface.scrfd import ScrfdDecoder, anchor_centres
 from plugins.insightface.yunet import YunetDecoder
+from src.boxes import nms, order_landmarks
 
 
 def fake_session(outputs: list[tuple[str, list]]) -> SimpleNamespace:
@@ -109,3 +110,15 @@ def test_router_picks_each_layout_and_refuses_unknown_ones():
         decoder_for(fake_session([("a", [1, 512]), ("b", [1, 2])]))
     with pytest.raises(UnknownDetectorLayout):
         decoder_for(fake_session([(f"o{i}", [1, "n", 7]) for i in range(9)]))
+
+
+def test_centred_crop_maps_back_per_axis_for_a_whole_non_square_image():
+    """detect_faces=false on a 200x100 image: the crop's corner (192, 192) is the image's (200, 100)."""
+    from plugins.insightface.crops import centred
+    from src.plugin_api import BoundingBox, DetectedFace, Face
+
+    face = Face(np.zeros((100, 200, 3), dtype=np.uint8), DetectedFace(BoundingBox(0, 0, 200, 100), 1.0),
+                whole_image=True)
+    crop = centred(face, 192)
+    assert crop.pixels.shape == (192, 192, 3)
+    assert crop.to_image(np.array([[192.0, 192.0], [96.0, 96.0]])).tolist() == [[200.0, 100.0], [100.0, 50.0]]
