@@ -14,7 +14,7 @@ import numpy as np
 from plugins.dlib import models as specs
 from plugins.dlib.shapes import SHAPE68_KEY, face_shape, five_from_68, shape_points, shape_predictor
 from src.plugin_api import Face, FacePlugin, JSONValue, LoadContext, ModelSpec
-from src.pose import estimate_pose
+from src.landmark_plugins import DetectorLandmarks, LandmarkPose, landmark_ints
 
 
 class _Shape68Plugin(FacePlugin):
@@ -43,37 +43,18 @@ class _Shape68Plugin(FacePlugin):
         return five_from_68(self.points68(face))
 
 
-def _int_points(points: np.ndarray) -> list[list[int]]:
-    return [[int(round(x)), int(round(y))] for x, y in np.asarray(points, dtype=np.float64)]
-
-
 class Landmarks68Detector(_Shape68Plugin):
     """``{"landmarks68": [[x, y] x 68]}`` in iBUG 300-W order, original-image pixels."""
 
     slug: ClassVar[str] = "landmarks68"
 
     def analyze(self, faces: Sequence[Face]) -> list[dict[str, JSONValue]]:
-        return [{"landmarks68": _int_points(self.points68(face))} for face in faces]
+        return [{"landmarks68": landmark_ints(self.points68(face))} for face in faces]
 
 
-class LandmarksDetector(_Shape68Plugin):
-    """``{"landmarks": [[x, y] x 5]}``: left eye, right eye, nose, left and right mouth corner."""
-
-    slug: ClassVar[str] = "landmarks"
-
-    def analyze(self, faces: Sequence[Face]) -> list[dict[str, JSONValue]]:
-        return [{"landmarks": _int_points(self.points5(face))} for face in faces]
+class LandmarksDetector(_Shape68Plugin, DetectorLandmarks):
+    """``{"landmarks": [[x, y] x 5]}``: the detector's points, else derived from the 68-point predictor."""
 
 
-class PoseEstimator(_Shape68Plugin):
+class PoseEstimator(_Shape68Plugin, LandmarkPose):
     """``{"pose": {"pitch", "yaw", "roll"}}`` from the same 5 points, by :func:`src.pose.estimate_pose`."""
-
-    slug: ClassVar[str] = "pose"
-    requires_detection: ClassVar[bool] = True
-
-    def analyze(self, faces: Sequence[Face]) -> list[dict[str, JSONValue]]:
-        results: list[dict[str, JSONValue]] = []
-        for face in faces:
-            height, width = face.image.shape[:2]
-            results.append({"pose": estimate_pose(self.points5(face), width, height).to_json()})
-        return results

@@ -14,22 +14,13 @@ from plugins.insightface.catalogue import LANDMARKS106
 from plugins.insightface.crops import centred
 from plugins.insightface.loading import onnx_file
 from src import plugin_api as api
+from src.landmark_plugins import DetectorLandmarks, landmark_ints
 
 MXNET_INPUT = (1, 3, 192, 192)  # the converter makes the batch axis dynamic
 
 
-def as_ints(points: np.ndarray) -> list[list[int]]:
-    return [[int(x), int(y)] for x, y in np.asarray(points, dtype=np.float64)]
-
-
-class LandmarksDetector(api.FacePlugin):
+class LandmarksDetector(DetectorLandmarks):
     """``{"landmarks": [[x, y] x 5]}`` from the detection (empty when the detector gave none)."""
-
-    slug = "landmarks"
-
-    def analyze(self, faces: Sequence[api.Face]) -> list[dict[str, Any]]:
-        return [{"landmarks": [] if f.detection.landmarks is None else as_ints(f.detection.landmarks)}
-                for f in faces]
 
 
 class Landmarks2d106Detector(api.FacePlugin):
@@ -67,4 +58,4 @@ class Landmarks2d106Detector(api.FacePlugin):
         return result
 
     def analyze(self, faces: Sequence[api.Face]) -> list[dict[str, Any]]:
-        return [{"landmarks2d106": as_ints(p)} for p in self.points(faces)]
+        return [{"landmarks2d106": landmark_ints(p)} for p in self.points(faces)]
