@@ -9,7 +9,6 @@ import uuid
 from flask import Flask, g, request
 
 from src.config import Settings, load_settings
-from src.device import Device
 from src.errors import StartupError
 from src.logs import configure
 from src.model_store import ModelStore
@@ -27,7 +26,8 @@ def build_pipeline(settings: Settings, registry: PluginRegistry | None = None) -
     """Create, load and warm the configured plugins (everything that must happen before serving)."""
     registry = registry or PluginRegistry.from_manager(build_plugin_manager())
     pipeline = Pipeline.from_settings(settings, registry)
-    pipeline.load(ModelStore(settings.models_root, offline=settings.models_offline), Device(settings.gpu_idx))
+    pipeline.load(ModelStore(settings.models_root, offline=settings.models_offline),
+                  settings.device)
     if settings.warm_up:
         pipeline.warm_up(warm_up_image())
     else:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from src.device import Device
 from src.errors import StartupError
 
 DEFAULT_DETECTOR = "facenet.FaceDetector"
@@ -41,12 +42,17 @@ class Settings:
     max_body_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 50_000_000
     max_frames: int = 100
-    onnx_threads: int = 0  # 0: cores / worker processes
+    onnx_threads: int = 1  # intra-op threads per ONNX session
     warm_up: bool = True
     batch_wait_ms: int = 0  # >0: face plugins batch across concurrent requests (GPUs, UWSGI_THREADS > 1)
     batch_max_faces: int = 64
     max_in_flight: int = 4  # image requests processed at once per worker; more wait ...
     queue_timeout_ms: int = 500  # ... this long for a slot, then 503 with Retry-After
+
+    @property
+    def device(self) -> Device:
+        """Where and with how many threads the models run."""
+        return Device(self.gpu_idx, self.onnx_threads)
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
@@ -89,6 +95,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise StartupError(f"{name}={raw!r} is not a boolean; choices: true, false")
 
 
+def cores_per_worker(env: Mapping[str, str]) -> int:
+    """The default ONNX thread count: the cores shared among uWSGI's worker processes, so that
+    processes x threads = cores (no oversubscription)."""
+    workers = max(_int(env, "UWSGI_PROCESSES", 1, 1), 1)
+    return max((os.cpu_count() or 1) // workers, 1)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the environment. Unlike CompreFace, an empty ``EXTRA_PLUGINS`` means no extras."""
     env = os.environ if env is None else env
@@ -114,7 +127,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 20 * 1024 * 1024, 1),
         max_pixels=_int(env, "MAX_IMAGE_PIXELS", 50_000_000, 1),
         max_frames=_int(env, "MAX_IMAGE_FRAMES", 100, 1),
-        onnx_threads=_int(env, "ONNX_THREADS", 0, 0),
+        onnx_threads=_int(env, "ONNX_THREADS", 0, 0) or cores_per_worker(env),
         warm_up=_bool(env, "WARM_UP", True),
         batch_wait_ms=_int(env, "BATCH_WAIT_MS", 0, 0),
         batch_max_faces=_int(env, "BATCH_MAX_FACES", 64, 1),

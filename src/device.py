@@ -10,9 +10,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Device:
-    """``gpu_index`` -1 means CPU; N >= 0 asks for CUDA device N."""
+    """``gpu_index`` -1 means CPU; N >= 0 asks for CUDA device N. ``threads``: intra-op threads per
+    session (0 = all cores; the service passes its share, see ``Settings.onnx_threads``)."""
 
     gpu_index: int = -1
+    threads: int = 0
 
     @property
     def wants_gpu(self) -> bool:

@@ -8,21 +8,13 @@ from typing import Any
 from src.device import Device, onnx_providers
 
 
-def default_threads() -> int:
-    """Intra-op threads per session: cores divided among worker processes (no oversubscription)."""
-    configured = int(os.environ.get("ONNX_THREADS", "0") or 0)
-    if configured > 0:
-        return configured
-    workers = max(int(os.environ.get("UWSGI_PROCESSES", "1") or 1), 1)
-    return max((os.cpu_count() or 1) // workers, 1)
-
-
 def open_session(model: Path | bytes, device: Device, threads: int | None = None) -> Any:
-    """An ``onnxruntime.InferenceSession`` on ``device`` with a bounded thread pool."""
+    """An ``onnxruntime.InferenceSession`` on ``device`` with a bounded thread pool: ``threads`` when a
+    plugin knows better (MTCNN's many small nets), else the device's share of the cores (from Settings)."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads or default_threads()
+    options.intra_op_num_threads = threads or device.threads or (os.cpu_count() or 1)
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     # Idle pool threads must not spin: with several workers on few cores, spinning steals the CPU

@@ -45,3 +45,12 @@ def test_default_threshold_override():
     assert load_settings({}).det_prob_threshold is None
     with pytest.raises(StartupError, match="DET_PROB_THRESHOLD='2' is not a number in"):
         load_settings({"DET_PROB_THRESHOLD": "2"})
+
+
+def test_onnx_threads_share_the_cores_among_workers(monkeypatch):
+    import os
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert load_settings({"ONNX_THREADS": "3"}).onnx_threads == 3
+    assert load_settings({"UWSGI_PROCESSES": "4"}).onnx_threads == 2
+    assert load_settings({"UWSGI_PROCESSES": "16"}).onnx_threads == 1
+    assert load_settings({}).onnx_threads == 8

@@ -124,11 +124,12 @@ class DlibFaces:
         from plugins.dlib.age_gender import AgeDetector, GenderDetector
         from plugins.dlib.calculator import Calculator
         from plugins.dlib.detector import FaceDetector
-        from src.device import Device
+        from src.config import load_settings
         from src.model_store import ModelStore
         from src.plugin_api import LoadContext
 
-        ctx = LoadContext(ModelStore(Path(tempfile.gettempdir()) / "facecore-calibration", offline=True), Device())
+        store = ModelStore(Path(tempfile.gettempdir()) / "facecore-calibration", offline=True)
+        ctx = LoadContext(store, load_settings().device)
         self.detector = FaceDetector("dlib.FaceDetector", FaceDetector.find_model(None))
         self.calculator = Calculator("dlib.Calculator", Calculator.find_model(None))
         self.age = AgeDetector("dlib.AgeDetector", AgeDetector.find_model(None))

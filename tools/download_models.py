@@ -17,7 +17,6 @@ from pathlib import Path
 from src.config import load_settings
 from src.errors import StartupError
 from src.model_store import ModelNotAvailable, ModelStore
-from src.device import Device
 from src.plugin_api import LoadContext, Plugin
 from src.plugin_manager import PluginRegistry, build_plugin_manager
 
@@ -69,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                 store.import_from(backend_of(plugin), folder, plugin.model, args.source)
             paths = store.ensure(backend_of(plugin), folder, plugin.model)
             if not args.no_prepare:  # converts MXNet/dlib files to ONNX now, so the server never writes
-                plugin.load(LoadContext(store, Device()))
+                plugin.load(LoadContext(store, settings.device))
             for path in paths.values():
                 print(f"ok   {plugin}: {path}")
         except ModelNotAvailable as error:

@@ -93,7 +93,7 @@ def evaluate(detect, folder: Path = DEFAULT_DATASET, repeats: int = 1) -> Score:
 def make_detector(steps: str, margins: bool):
     from plugins.facenet.cascade import COMMON_STEPS, COMPREFACE_STEPS
     from plugins.facenet.detector import COMPREFACE_MARGINS, MTCNN, FaceDetector
-    from src.device import Device
+    from src.config import load_settings
     from src.model_store import ModelStore
     from src.plugin_api import LoadContext, ModelSpec
 
@@ -102,7 +102,7 @@ def make_detector(steps: str, margins: bool):
     options["margins"] = COMPREFACE_MARGINS if margins else None
     spec = ModelSpec(MTCNN.name, MTCNN.files, MTCNN.licence, options=options)
     detector = FaceDetector("facenet.FaceDetector", spec)
-    detector.load(LoadContext(ModelStore(Path("/nonexistent-model-root"), offline=True), Device()))
+    detector.load(LoadContext(ModelStore(Path("/nonexistent-model-root"), offline=True), load_settings().device))
     return detector
 
 
