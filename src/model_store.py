@@ -134,7 +134,8 @@ class ModelStore:
             raise ModelNotAvailable(spec.name, file.filename, self._offline_hint(file, target))
         with self._lock(target.parent):
             if not target.exists():  # another worker may have fetched it while we waited
-                self._fetch(spec, file, target)
+                self._fetch(spec, file, target)  # checked before the rename: no second hashing
+                return target
         self._verify(spec, file, target)
         return target
 
