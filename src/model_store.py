@@ -212,7 +212,7 @@ class ModelStore:
                             shutil.copyfileobj(src, dst, CHUNK)
                 except zipfile.BadZipFile as error:
                     raise ModelNotAvailable(spec.name, file.filename, f"{url} is not a zip archive") from error
-            self._check_digest(spec, file, payload)
+            self._verify(spec, file, payload)
             os.replace(payload, target)
 
     def _archive_path(self, url: str) -> Path:
