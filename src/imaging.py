@@ -33,6 +33,8 @@ SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\x00\x00\x01\x00", 0, "ICO"),
     (b"WEBP", 8, "WEBP"),
 )
+#: The EXIF tag that says how the camera was held.
+EXIF_ORIENTATION = 0x0112
 SUPPORTED = "jpeg, png, tiff, bmp, gif, ico, webp"
 
 
@@ -89,8 +91,14 @@ def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> np.ndarr
 
 
 def _oriented(image: Image.Image) -> Image.Image:
-    """Apply EXIF orientation (JPEG, TIFF, WebP carry it); a broken EXIF block is ignored."""
+    """Apply EXIF orientation (JPEG, TIFF, WebP carry it); a broken EXIF block is ignored.
+
+    Pillow's ``exif_transpose`` copies the whole picture even when there is nothing to turn (about 5 ms
+    for 3 Mpx), so the tag is read first and an upright picture is returned as it is.
+    """
     try:
+        if image.getexif().get(EXIF_ORIENTATION, 1) in (1, None):
+            return image
         return ImageOps.exif_transpose(image) or image
     except Exception:  # noqa: BLE001 - a bad EXIF block must not lose a readable picture
         return image
@@ -106,7 +114,7 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
         return np.ascontiguousarray(np.repeat(gray8[:, :, None], 3, axis=2))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         image = image.convert("RGBA")  # alpha dropped below, as CompreFace did
-    rgb = image.convert("RGB")
+    rgb = image if image.mode == "RGB" else image.convert("RGB")  # convert() would copy an RGB picture too
     array = np.asarray(rgb, dtype=np.uint8)
     if array.ndim != 3 or array.shape[2] != 3:
         raise ImageReadError("Given image has only one dimension")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from plugins.facenet.crops import ImageChain, crop_boxes, sample_bilinear
+from plugins.facenet import crops as crops_module
+from plugins.facenet.crops import ImageChain, crop_boxes, gather_bilinear, sample_bilinear
 
 
 def ramp(height: int = 120, width: int = 160) -> np.ndarray:
@@ -20,6 +21,37 @@ def test_sample_bilinear_interpolates_and_reads_black_outside():
     np.testing.assert_allclose(out[0, 1, 1], [20.5, 6.5, 7.0], atol=1e-5)
     np.testing.assert_allclose(out[0, 0, 0], [10.25, 5.0, 7.0], atol=1e-5)
     np.testing.assert_allclose(out[0, :, 2], 0.0)  # x = -3 lies outside the image
+
+
+def test_remap_agrees_with_exact_bilinear_within_a_64th_of_a_step():
+    rng = np.random.default_rng(3)
+    image = rng.uniform(0, 255, (60, 80, 3)).astype(np.float32)
+    xs = rng.uniform(-10, 90, (7, 24))  # some positions lie outside the image on every side
+    ys = rng.uniform(-10, 70, (7, 24))
+    fast, exact = sample_bilinear(image, xs, ys), gather_bilinear(image, xs, ys)
+    assert fast.shape == exact.shape == (7, 24, 24, 3)
+    np.testing.assert_allclose(fast, exact, atol=255 / 64 + 1e-3)  # one 1/32 weight step on a 0..255 jump
+    ramp_out = sample_bilinear(ramp(), np.array([[10.3]]), np.array([[5.7]]))[0, 0, 0]
+    np.testing.assert_allclose(ramp_out, [10.3, 5.7, 7.0], atol=1 / 64)
+
+
+def test_many_crops_are_cut_in_calls_opencv_accepts(monkeypatch):
+    monkeypatch.setattr(crops_module, "REMAP_LIMIT", 100)  # 4 crops of 24 rows per call
+    xs = np.tile(np.arange(24, dtype=float), (10, 1)) + np.arange(10)[:, None]
+    out = sample_bilinear(ramp(), xs, np.tile(np.arange(24, dtype=float), (10, 1)))
+    np.testing.assert_allclose(out[:, 0, 0, 0], np.arange(10), atol=1e-4)  # crop n starts at x = n
+
+
+def test_a_region_too_large_for_opencv_is_sampled_in_numpy(monkeypatch):
+    monkeypatch.setattr(crops_module, "REMAP_LIMIT", 50)
+    calls = []
+    monkeypatch.setattr(crops_module, "gather_bilinear", lambda *args: calls.append(1) or gather_bilinear(*args))
+    xs = np.array([[5.0, 150.3]])  # spans 146 columns > the (patched) limit
+    out = sample_bilinear(ramp(), xs, np.array([[3.0, 4.0]]))
+    np.testing.assert_allclose(out[0, 0, :, 0], [5.0, 150.3], atol=1e-5)
+    assert calls == [1]
+    sample_bilinear(ramp(), np.array([[5.0, 20.3]]), np.array([[3.0, 4.0]]))  # small enough for OpenCV
+    assert calls == [1]
 
 
 def test_crop_boxes_samples_pixel_centres_of_the_box():
