@@ -6,12 +6,13 @@
 #   ./benchmark.sh floor             FLOPs per model and this CPU's matmul rate -> the fastest possible time
 #
 # ML_URL (default http://localhost:3000), BENCH_IMAGE (default sample_images/ first image, else a deepface
-# photo from ../shared), BENCH_REQUESTS (default 100), BENCH_SECONDS (default 60). First checks that a
+# photo from ../shared), BENCH_REQUESTS (default 100), BENCH_SECONDS (default 60), BENCH_FACE_PLUGINS
+# (find_faces' face_plugins, default calculator; all: calculator,age,gender,landmarks,pose). First checks that a
 # response carries an embedding. Works inside the container and outside (needs python with requests/numpy).
 # Exit code 0 when the check and every request succeeded.
 set -euo pipefail
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 cd "$(dirname "$0")"
@@ -34,4 +35,5 @@ if [[ -z "$IMAGE" ]]; then
 fi
 export ML_URL
 exec "$PYTHON" -m tools.load --url "$ML_URL" --endpoint "$ENDPOINT" --concurrency "$CONCURRENCY" \
-    --requests "${BENCH_REQUESTS:-100}" --max-seconds "${BENCH_SECONDS:-60}" "$IMAGE"
+    --requests "${BENCH_REQUESTS:-100}" --max-seconds "${BENCH_SECONDS:-60}" \
+    --face-plugins "${BENCH_FACE_PLUGINS:-calculator}" "$IMAGE"

@@ -51,8 +51,8 @@ def allowed(url: str) -> bool:
     return host in LOCAL_HOSTS or (configured is not None and host == configured)
 
 
-def endpoint_url(url: str, endpoint: str) -> str:
-    query = "?face_plugins=calculator" if endpoint == "find_faces" else ""
+def endpoint_url(url: str, endpoint: str, face_plugins: str = "calculator") -> str:
+    query = f"?face_plugins={face_plugins}" if endpoint == "find_faces" else ""
     return f"{url.rstrip('/')}/{endpoint}{query}"
 
 
@@ -62,12 +62,14 @@ def has_embedding(body) -> bool:  # type: ignore[no-untyped-def]
     return bool(faces) and bool(faces[0].get("embedding") or faces[0].get("vector"))
 
 
-def check(url: str, endpoint: str, image: bytes, timeout: float = 120.0) -> str | None:
+def check(url: str, endpoint: str, image: bytes, timeout: float = 120.0,
+          face_plugins: str = "calculator") -> str | None:
     """None when one request answers 200 with an embedding, else what went wrong."""
     import requests
 
     try:
-        response = requests.post(endpoint_url(url, endpoint), files={"file": ("image.jpg", image)}, timeout=timeout)
+        response = requests.post(endpoint_url(url, endpoint, face_plugins), files={"file": ("image.jpg", image)},
+                                 timeout=timeout)
     except requests.RequestException as error:
         return f"cannot reach {url}: {error}"
     if response.status_code != 200:
@@ -78,11 +80,11 @@ def check(url: str, endpoint: str, image: bytes, timeout: float = 120.0) -> str 
 
 
 def run_load(url: str, endpoint: str, image: bytes, concurrency: int, total: int, max_seconds: float,
-             timeout: float = 60.0) -> LoadResult:
+             timeout: float = 60.0, face_plugins: str = "calculator") -> LoadResult:
     """``total`` requests over ``concurrency`` threads (one session each), stopping early at ``max_seconds``."""
     import requests
 
-    target = endpoint_url(url, endpoint)
+    target = endpoint_url(url, endpoint, face_plugins)
     latencies: list[float] = []
     failures = [0]
     counter = iter(range(total))
@@ -123,6 +125,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--requests", type=int, default=100, help="at most this many requests")
     parser.add_argument("--max-seconds", type=float, default=60.0, help="stop after this long")
+    parser.add_argument("--face-plugins", default="calculator",
+                        help="find_faces' face_plugins (default calculator; e.g. calculator,age,gender,landmarks,pose)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     return parser.parse_args(argv)
 
@@ -133,13 +137,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.url} is neither localhost nor ML_URL; refusing to load it", file=sys.stderr)
         return 1
     image = args.image.read_bytes()
-    problem = check(args.url, args.endpoint, image)
+    problem = check(args.url, args.endpoint, image, face_plugins=args.face_plugins)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 1
-    result = run_load(args.url, args.endpoint, image, args.concurrency, args.requests, args.max_seconds)
+    result = run_load(args.url, args.endpoint, image, args.concurrency, args.requests, args.max_seconds,
+                      face_plugins=args.face_plugins)
     if args.json:
-        print(json.dumps({"endpoint": args.endpoint, "concurrency": args.concurrency, **result.as_dict()}))
+        print(json.dumps({"endpoint": args.endpoint, "face_plugins": args.face_plugins,
+                          "concurrency": args.concurrency, **result.as_dict()}))
     else:
         figures = result.as_dict()
         print(f"{args.endpoint} concurrency={args.concurrency}: {figures['requests']} requests in "

@@ -66,3 +66,11 @@ def test_benchmark_script(server, image):
     assert "p95" in done.stdout and "10 requests" in done.stdout
     assert subprocess.run(["bash", os.path.join(ROOT, "benchmark.sh"), "--help"], capture_output=True,
                           text=True).returncode == 0
+
+
+def test_face_plugins_reach_the_query(server, image, capsys):
+    assert load.endpoint_url("http://h", "find_faces", "calculator,age").endswith("/find_faces?face_plugins=calculator,age")
+    assert load.endpoint_url("http://h", "vectorize", "age").endswith("/vectorize")
+    argv = [str(image), "--url", server, "--requests", "4", "--face-plugins", "calculator,age,gender", "--json"]
+    assert load.main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["face_plugins"] == "calculator,age,gender"
