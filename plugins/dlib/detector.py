@@ -7,6 +7,7 @@ whose 2x upsampling is not reproduced.
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -33,6 +34,10 @@ class FaceDetector(FaceDetectorBase):
         self._detector: Any = None
         self._cnn = False
         self._onnx = False
+        # dlib's detectors keep the image pyramid of the call in progress inside the object, and release
+        # the GIL while they run: two threads in one detector corrupt each other's memory (uWSGI threads,
+        # or BATCH_WAIT_MS). The ONNX Runtime path holds no such state and runs without it.
+        self._dlib_lock = threading.Lock()
 
     def load(self, ctx: LoadContext) -> None:
         spec = self.model or specs.HOG
@@ -79,14 +84,16 @@ class FaceDetector(FaceDetectorBase):
         # Ask dlib for every box the threshold could keep, so a low threshold finds more faces.
         floor = scores.probability_to_score(threshold, scores.HOG_SLOPE)
         floor = min(max(floor, scores.MIN_HOG_SCORE), scores.MAX_HOG_SCORE)
-        rects, raw_scores, _ = self._detector.run(image, self.upsample, floor)
+        with self._dlib_lock:
+            rects, raw_scores, _ = self._detector.run(image, self.upsample, floor)
         return [(rect, scores.score_to_probability(score, scores.HOG_SLOPE)) for rect, score in zip(rects, raw_scores)]
 
     def _detect_cnn(self, image: np.ndarray) -> list[tuple[Any, float]]:
         if self._onnx:
             hits = self._detector(image)
             return [(hit, scores.score_to_probability(hit.confidence, scores.MMOD_SLOPE)) for hit in hits]
-        found = self._detector(image, self.upsample)
+        with self._dlib_lock:
+            found = self._detector(image, self.upsample)
         return [(hit.rect, scores.score_to_probability(hit.confidence, scores.MMOD_SLOPE)) for hit in found]
 
     def _box(self, rect: Any) -> BoundingBox:

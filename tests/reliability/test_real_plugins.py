@@ -55,8 +55,19 @@ def stable(body: dict) -> dict:
     return body
 
 
-def test_same_image_from_8_threads_gives_identical_results(tmp_path):
-    client = default_client(tmp_path, MAX_IN_FLIGHT="8")  # all 8 at once, none refused by back-pressure
+#: Detectors whose native objects hold per-call state (dlib's HOG and MMOD keep the pyramid of the image in
+#: progress) are used from 8 threads as well as the ONNX Runtime ones.
+CONFIGS = {
+    "default": {},
+    "dlib-hog": {"FACE_DETECTION_PLUGIN": "dlib.FaceDetector@hog",
+                 "EXTRA_PLUGINS": "dlib.AgeDetector,dlib.GenderDetector,dlib.LandmarksDetector,dlib.PoseEstimator"},
+    "dlib-mmod-onnx": {"FACE_DETECTION_PLUGIN": "dlib.FaceDetector@mmod"},
+}
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+def test_same_image_from_8_threads_gives_identical_results(tmp_path, config):
+    client = default_client(tmp_path, MAX_IN_FLIGHT="8", **CONFIGS[config])  # all 8 at once, none refused
     images = [face_jpeg("deepface/img1.jpg"), face_jpeg("deepface/couple.jpg", 500)]
     expected = [stable(post(client, image).get_json()) for image in images]
     assert all(body["result"] for body in expected)
