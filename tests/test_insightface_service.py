@@ -15,6 +15,7 @@ import pytest
 
 from src.app import create_app
 from src.config import load_settings
+from tests.reliability.helpers import assert_same_answers_from_threads
 from tests.shared_data import shared_path
 
 pytestmark = pytest.mark.integration
@@ -90,6 +91,15 @@ def test_opencv_yunet_in_the_service(store):
     client = app_for(store, FACE_DETECTION_PLUGIN="opencv.FaceDetector@yunet_2023mar")
     assert client.get("/status").get_json()["available_plugins"]["detector"] == "opencv.FaceDetector@yunet_2023mar"
     assert len(find(client, "couple.jpg").get_json()["result"]) == 2
+
+
+@pytest.mark.parametrize("detector", ["insightface.FaceDetector@my_scrfd", "opencv.FaceDetector@yunet_2023mar"])
+def test_same_answers_from_8_threads(store, detector):
+    client = app_for(store, FACE_DETECTION_PLUGIN=detector, CALCULATION_PLUGIN="insightface.Calculator@mobileface_v2",
+                     EXTRA_PLUGINS="insightface.AgeDetector@genderage_v1 insightface.GenderDetector@genderage_v1 "
+                                   "insightface.LandmarksDetector insightface.PoseEstimator", MAX_IN_FLIGHT="8")
+    images = [shared_path(f"datasets/deepface/{name}").read_bytes() for name in ("img1.jpg", "couple.jpg")]
+    assert_same_answers_from_threads(client, images, "calculator,age,gender,landmarks,pose")
 
 
 def test_model_name_cannot_escape_the_store(store):

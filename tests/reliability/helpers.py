@@ -162,3 +162,29 @@ def post_image(url: str, data: bytes, timeout: float = 30.0, **params: str) -> r
 
 def python() -> str:
     return sys.executable
+
+
+def _stable(body: dict) -> dict:
+    for face in body["result"]:
+        face.pop("execution_time")  # the only part that may differ between two answers
+    return body
+
+
+def assert_same_answers_from_threads(client, images: list[bytes], face_plugins: str, threads: int = 8,
+                                     requests_count: int = 16) -> None:
+    """Each image answered from ``threads`` threads at once equals its answer from one thread (Flask client)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def post(data: bytes) -> dict:
+        response = client.post(f"/find_faces?face_plugins={face_plugins}",
+                               data={"file": (io.BytesIO(data), "x.jpg")}, content_type="multipart/form-data")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return _stable(response.get_json())
+
+    expected = [post(image) for image in images]
+    assert all(body["result"] for body in expected)
+    with ThreadPoolExecutor(threads) as pool:
+        answers = list(pool.map(lambda index: (index % len(images), post(images[index % len(images)])),
+                                range(requests_count)))
+    for which, body in answers:
+        assert body == expected[which]

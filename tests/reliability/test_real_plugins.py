@@ -4,13 +4,13 @@ from __future__ import annotations
 import io
 import statistics
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PIL import Image
 
 from src.app import create_app
 from src.config import load_settings
+from tests.reliability.helpers import assert_same_answers_from_threads
 from tests.shared_data import shared_path
 
 pytestmark = pytest.mark.integration
@@ -49,12 +49,6 @@ def test_first_request_after_ready_is_not_slow(tmp_path):
     assert first <= 2.0 * median, f"first {first * 1000:.0f} ms, median of the next 20 {median * 1000:.0f} ms"
 
 
-def stable(body: dict) -> dict:
-    for face in body["result"]:
-        face.pop("execution_time")
-    return body
-
-
 #: Detectors whose native objects hold per-call state (dlib's HOG and MMOD keep the pyramid of the image in
 #: progress) are used from 8 threads as well as the ONNX Runtime ones.
 CONFIGS = {
@@ -69,15 +63,4 @@ CONFIGS = {
 def test_same_image_from_8_threads_gives_identical_results(tmp_path, config):
     client = default_client(tmp_path, MAX_IN_FLIGHT="8", **CONFIGS[config])  # all 8 at once, none refused
     images = [face_jpeg("deepface/img1.jpg"), face_jpeg("deepface/couple.jpg", 500)]
-    expected = [stable(post(client, image).get_json()) for image in images]
-    assert all(body["result"] for body in expected)
-
-    def one(index: int) -> tuple[int, dict]:
-        response = post(client, images[index % 2])
-        assert response.status_code == 200
-        return index % 2, stable(response.get_json())
-
-    with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(one, range(16)))
-    for which, body in results:
-        assert body == expected[which]
+    assert_same_answers_from_threads(client, images, PLUGINS)
