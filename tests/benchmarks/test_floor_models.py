@@ -44,6 +44,29 @@ def test_scrfd_500m_matches_its_published_cost():
     assert 0.45e3 < mflops / 2 * 3 / 4 < 0.6e3
 
 
+def test_arcface_backbones_match_their_published_cost_and_size():
+    # InsightFace's model zoo: IResNet-100 24.2 GFLOPs and 65.2 M parameters, IResNet-50 12.6 GFLOPs, 43.6 M.
+    import numpy as np
+
+    assert _mflops("ArcFace IResNet-100") == pytest.approx(24.2e3, rel=5e-3)
+    assert _mflops("ArcFace IResNet-50") == pytest.approx(12.6e3, rel=5e-3)
+    model = MODELS["ArcFace IResNet-50"].build()
+    assert sum(int(np.prod(t.dims)) for t in model.graph.initializer) == pytest.approx(43.6e6, rel=5e-3)
+
+
+def test_arcface_backbone_runs_in_onnx_runtime_at_any_batch():
+    import numpy as np
+    import onnxruntime as ort
+
+    from tools.benchmarks.iresnet import build_iresnet
+
+    session = ort.InferenceSession(build_iresnet(50).SerializeToString(), providers=["CPUExecutionProvider"])
+    out = session.run(None, {"data": np.zeros((2, 3, 112, 112), np.float32)})[0]
+    assert out.shape == (2, 512) and np.isfinite(out).all()
+    with pytest.raises(ValueError, match="depth 34"):
+        build_iresnet(34)
+
+
 def test_floor_rows_divide_flops_by_the_rate_and_skip_what_is_missing():
     rates = {1: GemmRate(1, 1, 100.0), 2: GemmRate(2, 1, 200.0)}
     rows = floor_rows([MODELS["MTCNN O-Net"]], rates, measure=False)

