@@ -55,8 +55,13 @@ def measure_ms(model: onnx.ModelProto, runs: Sequence[dict[str, tuple[int, ...]]
                repeats: int = 5) -> float:
     """Median ms per unit in ONNX Runtime with one intra-op thread (the floor's 1-thread rate is the peer).
 
-    The session is opened directly, not with src.onnx_session, so that the thread count is fixed here."""
+    The session is opened directly, not with src.onnx_session, so that the thread count is fixed here; its
+    weights are flushed as src.onnx_session does."""
     import onnxruntime as ort
+
+    from src.onnx_session import flush_subnormal_weights
+
+    flush_subnormal_weights(model)
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
