@@ -1,5 +1,5 @@
-"""Detector post-processing every plugin family needs: box overlap, non-maximum suppression and the
-contract's landmark order. One implementation, so detectors of different families suppress alike.
+"""Detector post-processing every plugin family needs: non-maximum suppression and the contract's
+landmark order. One implementation, so detectors of different families suppress alike.
 
 Boxes are (N, 4) float arrays ``x1, y1, x2, y2`` in continuous pixel coordinates (width ``x2 - x1``).
 """
@@ -11,28 +11,13 @@ import numpy as np
 DEFAULT_IOU = 0.4
 
 
-def area(boxes: np.ndarray) -> np.ndarray:
-    """Areas of (N, 4) boxes; an inverted box (x2 < x1) has area 0."""
-    return np.maximum(boxes[:, 2] - boxes[:, 0], 0.0) * np.maximum(boxes[:, 3] - boxes[:, 1], 0.0)
-
-
-def overlap(box: np.ndarray, others: np.ndarray, mode: str = "union") -> np.ndarray:
-    """Intersection of ``box`` with each of ``others`` over their union (``"union"``, the IoU) or over the
-    smaller of the two areas (``"min"``, which also removes a small box nested in a big one)."""
-    width = np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0])
-    height = np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1])
-    inter = np.maximum(width, 0.0) * np.maximum(height, 0.0)
-    own, theirs = area(box[None])[0], area(others)
-    denominator = np.minimum(own, theirs) if mode == "min" else own + theirs - inter
-    return inter / np.maximum(denominator, 1e-12)
-
-
 def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float = DEFAULT_IOU, mode: str = "union",
         top_k: int | None = None) -> np.ndarray:
     """Greedy non-maximum suppression: indices of kept boxes, best score first.
 
     The loop runs once per *kept* box; each pass drops every remaining box that overlaps the kept one by
-    more than ``threshold``. ``top_k`` bounds the candidates considered (the best-scoring ones), so a
+    more than ``threshold``: intersection over union (``mode="union"``), or over the smaller of the two
+    areas (``"min"``, which also removes a small box nested in a big one). ``top_k`` bounds the candidates considered (the best-scoring ones), so a
     flood of low scores cannot make the loop quadratic. Corners and areas are taken out once, in score
     order, so a pass is a handful of numpy calls on the survivors (MTCNN's P-Net keeps hundreds per image).
     """
