@@ -17,9 +17,10 @@ def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float = DEFAULT_IOU, m
 
     The loop runs once per *kept* box; each pass drops every remaining box that overlaps the kept one by
     more than ``threshold``: intersection over union (``mode="union"``), or over the smaller of the two
-    areas (``"min"``, which also removes a small box nested in a big one). ``top_k`` bounds the candidates considered (the best-scoring ones), so a
-    flood of low scores cannot make the loop quadratic. Corners and areas are taken out once, in score
-    order, so a pass is a handful of numpy calls on the survivors (MTCNN's P-Net keeps hundreds per image).
+    areas (``"min"``, which also removes a small box nested in a big one). ``top_k`` bounds the candidates
+    considered (the best-scoring ones), so a flood of low scores cannot make the loop quadratic. Corners and
+    areas are taken out once, in score order, so a pass is a handful of numpy calls on the survivors (MTCNN's
+    P-Net keeps hundreds per image).
     """
     order = np.argsort(-scores, kind="stable")[:top_k]
     x1, y1, x2, y2 = (np.ascontiguousarray(boxes[order, k], dtype=np.float64) for k in range(4))
