@@ -45,11 +45,11 @@ def flush_subnormal_weights(model: Any) -> int:
     thread that calls ``run``: dlib-models' age network holds 6667 such weights and took 93 ms for 8 faces
     instead of 10. A weight under 1.2e-38 changes no output a float32 can show (the test compares them).
     """
-    from onnx import numpy_helper
+    from onnx import TensorProto, numpy_helper
 
     flushed = 0
     for index, tensor in enumerate(model.graph.initializer):
-        if tensor.data_type != 1:  # onnx.TensorProto.FLOAT
+        if tensor.data_type != TensorProto.FLOAT:
             continue
         values = numpy_helper.to_array(tensor)
         subnormal = (np.abs(values) < SMALLEST_NORMAL) & (values != 0)

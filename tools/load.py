@@ -21,6 +21,8 @@ from urllib.parse import urlparse
 import numpy as np
 
 ENDPOINTS = ("find_faces", "scan_faces", "vectorize")
+#: find_faces' face_plugins unless told otherwise: the embedding, what every check looks for.
+DEFAULT_FACE_PLUGINS = "calculator"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -51,7 +53,7 @@ def allowed(url: str) -> bool:
     return host in LOCAL_HOSTS or (configured is not None and host == configured)
 
 
-def endpoint_url(url: str, endpoint: str, face_plugins: str = "calculator") -> str:
+def endpoint_url(url: str, endpoint: str, face_plugins: str = DEFAULT_FACE_PLUGINS) -> str:
     query = f"?face_plugins={face_plugins}" if endpoint == "find_faces" else ""
     return f"{url.rstrip('/')}/{endpoint}{query}"
 
@@ -63,7 +65,7 @@ def has_embedding(body) -> bool:  # type: ignore[no-untyped-def]
 
 
 def check(url: str, endpoint: str, image: bytes, timeout: float = 120.0,
-          face_plugins: str = "calculator") -> str | None:
+          face_plugins: str = DEFAULT_FACE_PLUGINS) -> str | None:
     """None when one request answers 200 with an embedding, else what went wrong."""
     import requests
 
@@ -80,7 +82,7 @@ def check(url: str, endpoint: str, image: bytes, timeout: float = 120.0,
 
 
 def run_load(url: str, endpoint: str, image: bytes, concurrency: int, total: int, max_seconds: float,
-             timeout: float = 60.0, face_plugins: str = "calculator") -> LoadResult:
+             timeout: float = 60.0, face_plugins: str = DEFAULT_FACE_PLUGINS) -> LoadResult:
     """``total`` requests over ``concurrency`` threads (one session each), stopping early at ``max_seconds``."""
     import requests
 
@@ -125,7 +127,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--requests", type=int, default=100, help="at most this many requests")
     parser.add_argument("--max-seconds", type=float, default=60.0, help="stop after this long")
-    parser.add_argument("--face-plugins", default="calculator",
+    parser.add_argument("--face-plugins", default=DEFAULT_FACE_PLUGINS,
                         help="find_faces' face_plugins (default calculator; e.g. calculator,age,gender,landmarks,pose)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line")
     return parser.parse_args(argv)
