@@ -1,0 +1,46 @@
+"""Helpers for the extras family's tests: a store holding the shared weights, real photos, detected faces."""
+from __future__ import annotations
+
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from src.device import Device
+from src.model_store import ModelStore
+from src.plugin_api import Face, LoadContext, ModelSpec
+from tests.shared_data import shared_path
+
+
+def store_with(root: Path, slug: str, spec: ModelSpec, folder: str) -> LoadContext:
+    """An offline store whose ``extras/<slug>/<model>/`` holds copies of ``../shared/models/<folder>`` files."""
+    source = shared_path(f"models/{folder}")
+    target = root / "extras" / slug / spec.name
+    target.mkdir(parents=True, exist_ok=True)
+    for file in spec.files:
+        shutil.copyfile(source / file.filename, target / file.filename)
+    return LoadContext(ModelStore(root, offline=True), Device())
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    import cv2
+
+    image = cv2.imread(str(path))
+    assert image is not None, path
+    return np.ascontiguousarray(image[:, :, ::-1])
+
+
+def detected_faces(image: np.ndarray) -> list[Face]:
+    """The faces the default detector (MTCNN) finds, as the pipeline hands them to face plugins."""
+    detector = mtcnn()
+    return [Face(image, found) for found in detector.detect(image, detector.default_threshold)]
+
+
+@lru_cache(maxsize=1)
+def mtcnn():
+    from plugins.facenet.detector import FaceDetector
+
+    detector = FaceDetector("facenet.FaceDetector", FaceDetector.find_model(None))
+    detector.load(LoadContext(ModelStore(Path("/nonexistent-store"), offline=True), Device()))
+    return detector
