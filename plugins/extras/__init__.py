@@ -13,5 +13,6 @@ from src.plugin_api import Plugin
 @hookimpl
 def register_plugins() -> list[type[Plugin]]:
     from plugins.extras.liveness import LivenessDetector
+    from plugins.extras.quality import QualityEstimator
 
-    return [LivenessDetector]
+    return [LivenessDetector, QualityEstimator]
