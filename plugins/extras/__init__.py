@@ -12,7 +12,9 @@ from src.plugin_api import Plugin
 
 @hookimpl
 def register_plugins() -> list[type[Plugin]]:
+    from plugins.extras.fer import EmotionDetector, EmotionScores, GenderDetector
     from plugins.extras.liveness import LivenessDetector
+    from plugins.extras.mask import MaskDetector
     from plugins.extras.quality import QualityEstimator
 
-    return [LivenessDetector, QualityEstimator]
+    return [LivenessDetector, QualityEstimator, EmotionDetector, EmotionScores, GenderDetector, MaskDetector]

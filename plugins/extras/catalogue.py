@@ -23,3 +23,33 @@ MINIFASNET = (
         options={"scales": ((MINIFASNET_V2, 2.7), (MINIFASNET_V1SE, 4.0))},
     ),
 )
+
+FACE_CLASSIFICATION = "https://github.com/oarriaga/face_classification/raw/b861d21/trained_models/"
+FER_EMOTION_FILE = "fer2013_mini_XCEPTION.102-0.66.hdf5"
+FER_GENDER_FILE = "gender_mini_XCEPTION.21-0.95.hdf5"
+FER_LICENCE = "MIT (oarriaga/face_classification; the FER2013 and IMDB training data have their own terms)"
+
+
+def _fer(name: str, folder: str, filename: str, sha256: str, size: int, margin: tuple[float, float]) -> ModelSpec:
+    """One mini-XCEPTION HDF5 file; ``margin``: share of the box added on each side (x, y) for its crop."""
+    return ModelSpec(name=name, files=(ModelFile(filename, FACE_CLASSIFICATION + folder + filename, sha256=sha256,
+                                                 size=size),),
+                     licence=FER_LICENCE, options={"margin": margin})
+
+
+# Margins: the authors add (20, 40) px (expression) and (30, 60) px (gender) around OpenCV Haar boxes of
+# typically ~150-200 px; as shares of our detectors' boxes, about (0.1, 0.2) and (0.2, 0.4).
+FER_EMOTION = (_fer("fer2013_mini_xception", "emotion_models/", FER_EMOTION_FILE,
+                    "59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e", 872856, (0.1, 0.2)),)
+FER_GENDER = (_fer("gender_mini_xception", "gender_models/", FER_GENDER_FILE,
+                   "7affc7bd520c48ca908eada26988d0e17fdfa1d447d8ae5675395f05ca6f943b", 802960, (0.2, 0.4)),)
+
+AIZOO_FILE = "face_mask_detection.pb"
+AIZOO = (
+    ModelSpec(
+        name="aizoo",
+        files=(ModelFile(AIZOO_FILE, "https://github.com/AIZOOTech/FaceMaskDetection/raw/256dc65/models/" + AIZOO_FILE,
+                         sha256="6a2072385eb0ff786af61743e60469f24ac12ba15507d15eccf6e35f17dbb239", size=4110762),),
+        licence="MIT (AIZOOTech/FaceMaskDetection): free for commercial use",
+    ),
+)

@@ -25,8 +25,8 @@ class LivenessDetector(api.FacePlugin):
         self.liveness: LivenessModel | None = None
 
     def load(self, ctx: api.LoadContext) -> None:
-        from srcext.minifasnet import MinifasnetConversionError, convert_cached
         from src.device import describe_session
+        from srcext.minifasnet import MinifasnetConversionError, convert_cached
 
         assert self.model is not None
         files = ctx.store.ensure(BACKEND, self.model_folder(), self.model)

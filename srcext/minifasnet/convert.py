@@ -11,7 +11,7 @@ import logging
 import warnings
 from pathlib import Path
 
-from srcext.cache import intact_record, sha256_file, write_converted
+from srcext.cache import convert_if_needed, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +72,9 @@ def convert_cached(pth: Path, out_dir: Path | None = None) -> Path:
     target = Path(out_dir or pth.parent) / (pth.stem + ".onnx")
     record = {"converter": "srcext.minifasnet", "converter_version": CONVERTER_VERSION,
               "weights": pth.name, "weights_sha256": sha256_file(pth)}
-    recorded = intact_record(target)
-    if recorded is not None and recorded == {**record, "onnx_sha256": recorded["onnx_sha256"]}:
-        return target
-    log.info("converting %s to ONNX (once)", pth.name)
-    write_converted(target, to_onnx_bytes(pth), record, indent=1)
+    try:
+        if convert_if_needed(target, record, lambda: to_onnx_bytes(pth)):
+            log.info("converted %s to %s", pth.name, target)
+    except OSError as error:
+        raise MinifasnetConversionError(f"cannot write {target} ({error})") from error
     return target

@@ -31,10 +31,24 @@ def read_rgb(path: Path) -> np.ndarray:
     return np.ascontiguousarray(image[:, :, ::-1])
 
 
+#: The core detects on images shrunk to this longer side (IMG_LENGTH_LIMIT) and maps boxes back.
+DETECT_SIDE = 640
+
+
 def detected_faces(image: np.ndarray) -> list[Face]:
     """The faces the default detector (MTCNN) finds, as the pipeline hands them to face plugins."""
+    import cv2
+
     detector = mtcnn()
-    return [Face(image, found) for found in detector.detect(image, detector.default_threshold)]
+    factor = min(1.0, DETECT_SIDE / max(image.shape[:2]))
+    small = image if factor == 1.0 else cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    return [Face(image, found.scaled(1 / factor)) for found in detector.detect(small, detector.default_threshold)]
+
+
+@lru_cache(maxsize=128)
+def largest_face(path: Path) -> Face:
+    """The largest face of a photo (cached for the session: several tests measure the same photos)."""
+    return max(detected_faces(read_rgb(path)), key=lambda f: f.detection.box.area)
 
 
 @lru_cache(maxsize=1)

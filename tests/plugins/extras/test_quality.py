@@ -7,7 +7,7 @@ import pytest
 from plugins.extras.quality import QualityEstimator
 from plugins.extras.quality_measures import WEIGHTS, combine, exposure_component, pose_component, size_component
 from src.plugin_api import BoundingBox, DetectedFace, Face
-from tests.plugins.extras.helpers import detected_faces, read_rgb
+from tests.plugins.extras.helpers import largest_face
 from tests.shared_data import shared_path
 
 PHOTOS = ("img1.jpg", "img10.jpg", "img17.jpg", "img22.jpg", "img38.jpg", "img47.jpg")
@@ -47,8 +47,8 @@ def test_flat_grey_face_scores_zero_and_the_answer_has_every_measure():
 @pytest.mark.integration
 @pytest.mark.parametrize("photo", PHOTOS)
 def test_score_falls_monotonically_with_blur_and_darkness(photo):
-    image = read_rgb(shared_path(f"datasets/deepface/{photo}"))
-    face = max(detected_faces(image), key=lambda f: f.detection.box.area)
+    face = largest_face(shared_path(f"datasets/deepface/{photo}"))
+    image = face.image
     plugin = QualityEstimator("extras.QualityEstimator", None)
     side = min(face.detection.box.width, face.detection.box.height)
 
@@ -64,12 +64,12 @@ def test_score_falls_monotonically_with_blur_and_darkness(photo):
 
 
 def test_a_tiny_face_scores_lower_than_the_same_face_large():
-    image = read_rgb(shared_path("datasets/deepface/img10.jpg"))
-    face = max(detected_faces(image), key=lambda f: f.detection.box.area)
     import cv2
 
+    face = largest_face(shared_path("datasets/deepface/img10.jpg"))
+    image = face.image
     small = cv2.resize(image, None, fx=0.15, fy=0.15, interpolation=cv2.INTER_AREA)
     small_face = Face(small, face.detection.scaled(0.15))
     plugin = QualityEstimator("extras.QualityEstimator", None)
-    large, tiny = (plugin.analyze([f])[0]["quality"] for f in (face, small_face))
+    large, tiny = (plugin.analyze([f])[0]["quality"] for f in (Face(image, face.detection), small_face))
     assert tiny["face_size"] < 40 < large["face_size"] and tiny["score"] < large["score"]
