@@ -73,3 +73,21 @@ def test_list_names_the_extras_and_their_licences(capsys):
     out = capsys.readouterr().out
     assert "extras.LivenessDetector" in out and "Apache-2.0" in out
     assert "extras.QualityEstimator" in out
+    assert "extras.MaskDetector" in out and "aizoo (MIT" in out and "extras.EmotionDetector" in out
+
+
+@pytest.mark.integration
+def test_keras_and_tensorflow_extras_import_offline_and_convert(tmp_path, capsys):
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    for folder in ("emotion-fer", "facemask-aizoo"):
+        for file in shared_path(f"models/{folder}").iterdir():
+            shutil.copy(file, incoming)
+    root = tmp_path / "store"
+    code = download_models.main(["--root", str(root), "--from", str(incoming), "--plugins", "extras.EmotionDetector",
+                                 "extras.GenderDetector", "extras.MaskDetector@aizoo"])
+    assert code == 0, capsys.readouterr().err
+    for slug, model, onnx in (("emotion", "fer2013_mini_xception", "fer2013_mini_XCEPTION.102-0.66.onnx"),
+                              ("gender", "gender_mini_xception", "gender_mini_XCEPTION.21-0.95.onnx"),
+                              ("mask", "aizoo", "face_mask_detection.onnx")):
+        assert (root / "extras" / slug / model / onnx).is_file(), slug
