@@ -31,10 +31,10 @@ from src.plugin_api import BoundingBox, DetectedFace, Face
 from tools.common.embeddings import similarity, unit  # noqa: F401 - similarity: re-exported for callers
 from tools.common.images import read_rgb
 from tools.common.pairs import Pair, folder_pairs, read_csv_pairs
+from tools.common.shared import shared_root
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_DOC = Path(__file__).resolve().parents[1] / "docs" / "calibration.md"
 BEGIN = "<!-- calibrate_similarity: begin (generated, do not edit by hand) -->"
 END = "<!-- calibrate_similarity: end -->"
@@ -279,7 +279,7 @@ def write_section(path: Path, section: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="the shared models/datasets folder")
+    parser.add_argument("--shared", type=Path, default=shared_root(), help="the shared models/datasets folder")
     parser.add_argument("--write", type=Path, nargs="?", const=DEFAULT_DOC, default=None,
                         help=f"write the figures to this Markdown file (default {DEFAULT_DOC})")
     parser.add_argument("--timing", action="store_true", help="also time the calculator and age+gender")
