@@ -27,6 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
+from src.config import DEFAULTS
 from src.plugin_api import BoundingBox, DetectedFace, Face
 from tools.common.embeddings import similarity, unit  # noqa: F401 - similarity: re-exported for callers
 from tools.common.images import read_rgb
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 DEFAULT_DOC = Path(__file__).resolve().parents[1] / "docs" / "calibration.md"
 BEGIN = "<!-- calibrate_similarity: begin (generated, do not edit by hand) -->"
 END = "<!-- calibrate_similarity: end -->"
-DETECTION_LENGTH_LIMIT = 640  # the service's default IMG_LENGTH_LIMIT: detect on the image it would see
+DETECTION_LENGTH_LIMIT = DEFAULTS.img_length_limit  # detect on the image the service would see
 SLOPE_RIDGE = 1.0  # keeps the logistic slope finite when the pairs are perfectly separated
 
 
