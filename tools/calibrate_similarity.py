@@ -119,34 +119,26 @@ def lfw_pairs(folder: Path) -> list[Pair]:
 
 # --------------------------------------------------------------------------------------------- embedding
 class DlibFaces:
-    """dlib.FaceDetector (HOG) + dlib.Calculator, loaded from the pip-packaged weights."""
+    """dlib.FaceDetector (HOG) + dlib.Calculator, age and gender, loaded from the pip-packaged weights by the
+    service's own pipeline builder (detection downscaled, mapped back and sorted as the service does it)."""
 
     def __init__(self) -> None:
-        from plugins.dlib.age_gender import AgeDetector, GenderDetector
-        from plugins.dlib.calculator import Calculator
-        from plugins.dlib.detector import FaceDetector
         from src.config import load_settings
-        from src.model_store import ModelStore
-        from src.pipeline import load_plugin
+        from tools.common.service import build
 
-        store = ModelStore(Path(tempfile.gettempdir()) / "facecore-calibration", offline=True)
-        self.detector = FaceDetector(FaceDetector.find_model(None))
-        self.calculator = Calculator(Calculator.find_model(None))
-        self.age = AgeDetector(AgeDetector.find_model(None))
-        self.gender = GenderDetector(GenderDetector.find_model(None))
-        for plugin in (self.detector, self.calculator, self.age, self.gender):
-            load_plugin(plugin, store, load_settings().device)
+        settings = load_settings().with_overrides(
+            detector="dlib.FaceDetector", calculator="dlib.Calculator",
+            extras=("dlib.AgeDetector", "dlib.GenderDetector"),
+            img_length_limit=DETECTION_LENGTH_LIMIT, det_prob_threshold=None, warm_up=False, models_offline=True,
+            models_root=Path(tempfile.gettempdir()) / "facecore-calibration")
+        self.pipeline = build(settings)
+        self.calculator = self.pipeline.calculator
+        self.age = self.pipeline.face_plugins["age"]
+        self.gender = self.pipeline.face_plugins["gender"]
 
     def largest_face(self, image: np.ndarray) -> Face | None:
-        from src.imaging import downscale
-
-        small, scale = downscale(image, DETECTION_LENGTH_LIMIT)
-        found = self.detector.detect(small, self.detector.default_threshold)
-        if not found:
-            return None
-        best = max(found, key=lambda f: f.box.area).scaled(scale)
-        height, width = image.shape[:2]
-        return Face(image, DetectedFace(best.box.clipped(width, height), best.probability))
+        found = self.pipeline.detect(image, self.pipeline.default_threshold)  # largest first
+        return Face(image, found[0]) if found else None
 
     @staticmethod
     def whole_face(image: np.ndarray) -> Face:
