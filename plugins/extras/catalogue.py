@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from src.plugin_api import ModelFile, ModelSpec
 
-BACKEND = "extras"
-
 SILENT_FACE = ("https://raw.githubusercontent.com/minivision-ai/Silent-Face-Anti-Spoofing/"
                "b6d5f04ad78778917853b25c778acef6d5626d15/resources/anti_spoof_models/")
 MINIFASNET_V2 = "2.7_80x80_MiniFASNetV2.pth"

@@ -11,18 +11,18 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from plugins.extras.catalogue import BACKEND, FER_EMOTION, FER_GENDER
+from plugins.extras.catalogue import FER_EMOTION, FER_GENDER
 from plugins.extras.fer_model import EXPRESSIONS, GENDERS, FerClassifier, Margin
 from src import plugin_api as api
 from src.model_store import ModelNotAvailable
 
 
-def convert_keras(spec: api.ModelSpec, ctx: api.LoadContext, folder: str) -> Any:
+def convert_keras(spec: api.ModelSpec, ctx: api.LoadContext) -> Any:
     """The ONNX file of the Keras model of ``spec`` (converted once, beside it)."""
     from srcext.keras import convert_cached
     from srcext.tensorflow import TensorflowConversionError
 
-    source = ctx.store.ensure(BACKEND, folder, spec)[spec.files[0].filename]
+    source = ctx.models.file(spec.files[0].filename)
     try:
         return convert_cached(source)
     except ImportError as error:
@@ -50,9 +50,10 @@ class _FerPlugin(api.FacePlugin):
     """Loads one mini-XCEPTION; subclasses say how to answer from its score rows."""
 
     requires_detection = True  # the crop is built around the detected box
+    thread_safe = True  # one ONNX Runtime session; each batch keeps its own rows
 
-    def __init__(self, name: str, model: api.ModelSpec | None) -> None:
-        super().__init__(name, model)
+    def __init__(self, model: api.ModelSpec | None = None) -> None:
+        super().__init__(model)
         self.classifier: FerClassifier | None = None
 
     def load(self, ctx: api.LoadContext) -> None:
@@ -60,19 +61,19 @@ class _FerPlugin(api.FacePlugin):
 
         assert self.model is not None
         margin = Margin(*self.model.options["margin"])
-        self.classifier = FerClassifier.open(convert_keras(self.model, ctx, self.model_folder()), margin, ctx.device)
+        self.classifier = FerClassifier.open(convert_keras(self.model, ctx), margin, ctx.device)
         self.device_description = describe_session(self.classifier.session)
 
     def scores(self, faces: Sequence[api.Face]) -> np.ndarray:
         """(N, classes) scores, computed once per face and model even when two slugs ask."""
-        if self.classifier is None:
-            raise api.PluginError(f"{self} is not loaded")
+        classifier = self.loaded(self.classifier)
         assert self.model is not None
-        batch = _LazyRows(self.classifier, faces)
+        batch = _LazyRows(classifier, faces)
         return np.stack([face.crop(f"extras_fer:{self.model.name}", batch.row_for) for face in faces])
 
 
 class EmotionDetector(_FerPlugin):
+    name = "extras.EmotionDetector"
     slug: ClassVar[str] = "emotion"
     models = FER_EMOTION
     store_slug = "emotion"
@@ -83,6 +84,7 @@ class EmotionDetector(_FerPlugin):
 
 
 class EmotionScores(_FerPlugin):
+    name = "extras.EmotionScores"
     slug: ClassVar[str] = "emotions"
     models = FER_EMOTION
     store_slug = "emotion"  # the same download as extras.EmotionDetector
@@ -93,6 +95,7 @@ class EmotionScores(_FerPlugin):
 
 
 class GenderDetector(_FerPlugin):
+    name = "extras.GenderDetector"
     slug: ClassVar[str] = "gender"
     models = FER_GENDER
 

@@ -9,19 +9,21 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, ClassVar, Sequence
 
-from plugins.extras.catalogue import BACKEND, MINIFASNET
+from plugins.extras.catalogue import MINIFASNET
 from plugins.extras.liveness_model import LivenessModel
 from src import plugin_api as api
 from src.model_store import ModelNotAvailable
 
 
 class LivenessDetector(api.FacePlugin):
+    name = "extras.LivenessDetector"
     slug: ClassVar[str] = "liveness"
     models = MINIFASNET
     requires_detection = True  # the models look at the face's surroundings (up to 4 box sides)
+    thread_safe = True  # ONNX Runtime sessions; crops are made per call
 
-    def __init__(self, name: str, model: api.ModelSpec | None) -> None:
-        super().__init__(name, model)
+    def __init__(self, model: api.ModelSpec | None = None) -> None:
+        super().__init__(model)
         self.liveness: LivenessModel | None = None
 
     def load(self, ctx: api.LoadContext) -> None:
@@ -29,7 +31,7 @@ class LivenessDetector(api.FacePlugin):
         from srcext.minifasnet import MinifasnetConversionError, convert_cached
 
         assert self.model is not None
-        files = ctx.store.ensure(BACKEND, self.model_folder(), self.model)
+        files = ctx.models.files()
         try:
             onnx = [(convert_cached(files[name]), float(scale)) for name, scale in self.model.options["scales"]]
         except MinifasnetConversionError as error:
@@ -38,14 +40,13 @@ class LivenessDetector(api.FacePlugin):
         self.device_description = describe_session(self.liveness.sessions[0][0])
 
     def analyze(self, faces: Sequence[api.Face]) -> list[dict[str, Any]]:
-        if self.liveness is None:
-            raise api.PluginError(f"{self} is not loaded")
+        liveness = self.loaded(self.liveness)
         by_image: dict[int, list[int]] = defaultdict(list)  # a batch may hold faces of several images
         for index, face in enumerate(faces):
             by_image[id(face.image)].append(index)
         results: list[dict[str, Any]] = [{} for _ in faces]
         for indices in by_image.values():
             image = faces[indices[0]].image
-            for index, verdict in zip(indices, self.liveness.predict(image, [faces[i].detection.box for i in indices])):
+            for index, verdict in zip(indices, liveness.predict(image, [faces[i].detection.box for i in indices])):
                 results[index] = {"liveness": {"value": verdict.value, "probability": verdict.probability}}
         return results

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Sequence
 
-from plugins.extras.catalogue import AIZOO, BACKEND
+from plugins.extras.catalogue import AIZOO
 from plugins.extras.mask_model import INPUT_SIDE, MaskModel
 from src import plugin_api as api
 from src.model_store import ModelNotAvailable
@@ -18,12 +18,14 @@ GRAPH_OUTPUTS = ("loc_branch_concat_1/concat", "cls_branch_concat_1/concat")
 
 
 class MaskDetector(api.FacePlugin):
+    name = "extras.MaskDetector"
     slug: ClassVar[str] = "mask"
     models = AIZOO
     requires_detection = True  # it looks at the face's neighbourhood
+    thread_safe = True  # one ONNX Runtime session; crops are made per call
 
-    def __init__(self, name: str, model: api.ModelSpec | None) -> None:
-        super().__init__(name, model)
+    def __init__(self, model: api.ModelSpec | None = None) -> None:
+        super().__init__(model)
         self.network: MaskModel | None = None
 
     def load(self, ctx: api.LoadContext) -> None:
@@ -31,7 +33,7 @@ class MaskDetector(api.FacePlugin):
         from srcext.tensorflow import TensorflowConversionError, convert_cached
 
         assert self.model is not None
-        graph = ctx.store.ensure(BACKEND, self.model_folder(), self.model)[self.model.files[0].filename]
+        graph = ctx.models.file(self.model.files[0].filename)
         try:
             onnx = convert_cached(graph, {GRAPH_INPUT: [-1, INPUT_SIDE, INPUT_SIDE, 3]}, list(GRAPH_OUTPUTS))
         except TensorflowConversionError as error:
@@ -41,7 +43,5 @@ class MaskDetector(api.FacePlugin):
         self.device_description = describe_session(self.network.session)
 
     def analyze(self, faces: Sequence[api.Face]) -> list[dict[str, Any]]:
-        if self.network is None:
-            raise api.PluginError(f"{self} is not loaded")
-        answers = self.network.predict([f.image for f in faces], [f.detection.box for f in faces])
+        answers = self.loaded(self.network).predict([f.image for f in faces], [f.detection.box for f in faces])
         return [{"mask": {"value": a.value, "probability": a.probability}} for a in answers]

@@ -32,7 +32,7 @@ MIN_IOU = 0.3
 def anchors() -> np.ndarray:
     """(5972, 4) anchors (x0, y0, x1, y1) in 0..1: per map, cells row by row, per cell the sizes at ratio 1
     then the first size at the other ratios, as the authors generate them."""
-    boxes = []
+    boxes: list[list[float]] = []
     for side, sizes in zip(FEATURE_MAPS, ANCHOR_SIZES):
         shapes = [(s, s) for s in sizes] + [(sizes[0] * np.sqrt(r), sizes[0] / np.sqrt(r)) for r in ANCHOR_RATIOS[1:]]
         centres = (np.arange(side) + 0.5) / side

@@ -32,7 +32,9 @@ def aligned(face: api.Face) -> np.ndarray:
 
 
 class QualityEstimator(api.FacePlugin):
+    name = "extras.QualityEstimator"
     slug: ClassVar[str] = "quality"
+    thread_safe = True  # numpy and OpenCV on per-call arrays
 
     def analyze(self, faces: Sequence[api.Face]) -> list[dict[str, Any]]:
         results = []

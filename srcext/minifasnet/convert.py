@@ -56,7 +56,8 @@ def to_onnx_bytes(pth: Path) -> bytes:
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter is deprecated; it needs no onnxscript
-        torch.onnx.export(model, (torch.zeros(1, 3, 80, 80),), buffer, dynamo=False, opset_version=OPSET,
+        torch.onnx.export(model, (torch.zeros(1, 3, 80, 80),), buffer,  # type: ignore[arg-type]  # file objects work
+                          dynamo=False, opset_version=OPSET,
                           input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
                           dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}})
     return buffer.getvalue()

@@ -4,23 +4,29 @@ from __future__ import annotations
 import shutil
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from src.device import Device
 from src.model_store import ModelStore
-from src.plugin_api import Face, LoadContext, ModelSpec
+from src.plugin_api import Face, Plugin
 from tests.shared_data import shared_path
 
+PluginT = TypeVar("PluginT", bound=Plugin)
 
-def store_with(root: Path, slug: str, spec: ModelSpec, folder: str) -> LoadContext:
-    """An offline store whose ``extras/<slug>/<model>/`` holds copies of ``../shared/models/<folder>`` files."""
+
+def loaded_from_shared(plugin: PluginT, root: Path, folder: str) -> PluginT:
+    """``plugin`` loaded, as the core loads it, from an offline store at ``root`` holding copies of its model's
+    files from ``../shared/models/<folder>`` (conversions are made there, as on a user's machine)."""
+    store = ModelStore(root, offline=True)
+    models = store.for_plugin(plugin)
+    models.folder.mkdir(parents=True, exist_ok=True)
     source = shared_path(f"models/{folder}")
-    target = root / "extras" / slug / spec.name
-    target.mkdir(parents=True, exist_ok=True)
-    for file in spec.files:
-        shutil.copyfile(source / file.filename, target / file.filename)
-    return LoadContext(ModelStore(root, offline=True), Device())
+    for file in models.model.files:
+        shutil.copyfile(source / file.filename, models.folder / file.filename)
+    plugin.load(store.context_for(plugin, Device()))
+    return plugin
 
 
 def read_rgb(path: Path) -> np.ndarray:
@@ -55,6 +61,6 @@ def largest_face(path: Path) -> Face:
 def mtcnn():
     from plugins.facenet.detector import FaceDetector
 
-    detector = FaceDetector("facenet.FaceDetector", FaceDetector.find_model(None))
-    detector.load(LoadContext(ModelStore(Path("/nonexistent-store"), offline=True), Device()))
+    detector = FaceDetector(FaceDetector.find_model(None))
+    detector.load(ModelStore(Path("/nonexistent-store"), offline=True).context_for(detector, Device()))
     return detector

@@ -19,8 +19,8 @@ from plugins.extras.mask import MaskDetector
 from plugins.extras.quality import QualityEstimator
 from src.device import Device
 from src.model_store import ModelStore
-from src.plugin_api import Face, FacePlugin, LoadContext
-from tests.plugins.extras.helpers import detected_faces, largest_face, read_rgb, store_with
+from src.plugin_api import Face, FacePlugin
+from tests.plugins.extras.helpers import detected_faces, largest_face, loaded_from_shared, read_rgb
 from tests.plugins.extras.labels import DEEPFACE_GENDERS, NOT_SMILING, SMILING
 from tests.plugins.extras.masks import MASK_COLOURS, draw_eye_band, draw_mask
 from tests.plugins.extras.test_quality import PHOTOS, blurred, darkened
@@ -46,8 +46,7 @@ def per_face_ms(run: Callable[[], object], faces: int, repeats: int = 20) -> flo
 
 
 def liveness(root: Path) -> None:
-    plugin = LivenessDetector("extras.LivenessDetector", MINIFASNET[0])
-    plugin.load(store_with(root, "liveness", MINIFASNET[0], "antispoof-minifasnet"))
+    plugin = loaded_from_shared(LivenessDetector(MINIFASNET[0]), root, "antispoof-minifasnet")
     for path in sorted((MODELS / "antispoof-minifasnet" / "samples").glob("image_*.jpg")):
         faces = detected_faces(read_rgb(path))
         answer = plugin.analyze(faces)[0]["liveness"]
@@ -56,7 +55,7 @@ def liveness(root: Path) -> None:
 
 
 def quality() -> None:
-    plugin = QualityEstimator("extras.QualityEstimator", None)
+    plugin = QualityEstimator()
     by_blur, by_dark = [], []
     for photo in PHOTOS:
         face = largest_face(DATASETS / "deepface" / photo)
@@ -87,10 +86,9 @@ def gender_plugins(root: Path) -> dict[str, FacePlugin]:
     from plugins.insightface.genderage import GenderDetector as InsightfaceGender
     from tests.plugins.insightface.measure import mxnet_plugin
 
-    fer = GenderDetector("extras.GenderDetector", FER_GENDER[0])
-    fer.load(store_with(root, "gender", FER_GENDER[0], "emotion-fer"))
-    dlib = DlibGender("dlib.GenderDetector", DlibGender.find_model(None))
-    dlib.load(LoadContext(ModelStore(root, offline=True), Device()))
+    fer = loaded_from_shared(GenderDetector(FER_GENDER[0]), root, "emotion-fer")
+    dlib = DlibGender(DlibGender.find_model(None))
+    dlib.load(ModelStore(root, offline=True).context_for(dlib, Device()))
     insight = mxnet_plugin(InsightfaceGender, GENDERAGE, "genderage_v1", "genderage", MODELS / "mxnet" / "genderage_v1",
                            root)
     return {"extras.GenderDetector@gender_mini_xception": fer, "dlib.GenderDetector": dlib,
@@ -102,8 +100,7 @@ def genders(root: Path) -> None:
         found = {n: plugin.analyze([deepface(n)])[0]["gender"]["value"] for n in DEEPFACE_GENDERS}
         wrong = sorted(n for n, g in DEEPFACE_GENDERS.items() if found[n] != g)
         show(f"gender {name}", f"{len(found) - len(wrong)}/{len(found)} right, wrong: {wrong}")
-    fer = GenderDetector("extras.GenderDetector", FER_GENDER[0])
-    fer.load(store_with(root, "gender", FER_GENDER[0], "emotion-fer"))
+    fer = loaded_from_shared(GenderDetector(FER_GENDER[0]), root, "emotion-fer")
     from plugins.extras.fer_model import Margin
 
     for margin in ((0.0, 0.0), (0.1, 0.2), (0.15, 0.3), (0.2, 0.4)):
@@ -116,8 +113,7 @@ def genders(root: Path) -> None:
 
 
 def emotions(root: Path) -> None:
-    plugin = EmotionDetector("extras.EmotionDetector", FER_EMOTION[0])
-    plugin.load(store_with(root, "emotion", FER_EMOTION[0], "emotion-fer"))
+    plugin = loaded_from_shared(EmotionDetector(FER_EMOTION[0]), root, "emotion-fer")
     found = {n: plugin.analyze([deepface(n)])[0]["emotion"]["value"] for n in SMILING + NOT_SMILING}
     show("emotion: smiling faces called happy", f"{sum(found[n] == 'happy' for n in SMILING)}/{len(SMILING)}")
     show("emotion: not-smiling faces not called happy",
@@ -126,8 +122,7 @@ def emotions(root: Path) -> None:
 
 
 def masks(root: Path) -> None:
-    plugin = MaskDetector("extras.MaskDetector", AIZOO[0])
-    plugin.load(store_with(root, "mask", AIZOO[0], "facemask-aizoo"))
+    plugin = loaded_from_shared(MaskDetector(AIZOO[0]), root, "facemask-aizoo")
     photos = sorted(p for p in (DATASETS / "deepface").glob("img*.jpg"))
     faces = [largest_face(p) for p in photos]
     bare = sum(plugin.analyze([Face(f.image, f.detection)])[0]["mask"]["value"] == "without_mask" for f in faces)

@@ -8,7 +8,7 @@ from plugins.extras.catalogue import MINIFASNET, MINIFASNET_V1SE, MINIFASNET_V2
 from plugins.extras.liveness import LivenessDetector
 from plugins.extras.liveness_model import context_box, context_crop, verdict
 from src.plugin_api import BoundingBox
-from tests.plugins.extras.helpers import detected_faces, read_rgb, store_with
+from tests.plugins.extras.helpers import detected_faces, loaded_from_shared, read_rgb
 from tests.shared_data import shared_path
 
 
@@ -87,8 +87,7 @@ def test_onnx_equals_pytorch_on_the_real_weights(tmp_path, weights):
 @pytest.mark.integration
 def test_the_authors_samples_come_out_as_named(tmp_path):
     pytest.importorskip("torch")
-    plugin = LivenessDetector("extras.LivenessDetector", MINIFASNET[0])
-    plugin.load(store_with(tmp_path, "liveness", MINIFASNET[0], "antispoof-minifasnet"))
+    plugin = loaded_from_shared(LivenessDetector(MINIFASNET[0]), tmp_path, "antispoof-minifasnet")
     answers = {}
     for path in sorted(shared_path("models/antispoof-minifasnet/samples").glob("image_*.jpg")):
         faces = detected_faces(read_rgb(path))

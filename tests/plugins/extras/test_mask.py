@@ -11,7 +11,7 @@ from plugins.extras.catalogue import AIZOO
 from plugins.extras.mask import GRAPH_INPUT, GRAPH_OUTPUTS, MaskDetector
 from plugins.extras.mask_model import ANCHORS, answer, decode, neighbourhood
 from src.plugin_api import BoundingBox, Face
-from tests.plugins.extras.helpers import largest_face, store_with
+from tests.plugins.extras.helpers import largest_face, loaded_from_shared
 from tests.plugins.extras.masks import MASK_COLOURS, draw_eye_band, draw_mask
 from tests.shared_data import shared_path
 
@@ -53,9 +53,7 @@ def test_neighbourhood_is_twice_the_box_with_the_face_centred():
 
 
 def _plugin(root: Path) -> MaskDetector:
-    plugin = MaskDetector("extras.MaskDetector", AIZOO[0])
-    plugin.load(store_with(root, "mask", AIZOO[0], "facemask-aizoo"))
-    return plugin
+    return loaded_from_shared(MaskDetector(AIZOO[0]), root, "facemask-aizoo")
 
 
 def _largest(path: Path) -> Face:

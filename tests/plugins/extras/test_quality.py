@@ -37,7 +37,7 @@ def test_components_and_their_geometric_mean():
 def test_flat_grey_face_scores_zero_and_the_answer_has_every_measure():
     image = np.full((200, 200, 3), 128, dtype=np.uint8)
     face = Face(image, DetectedFace(BoundingBox(50, 50, 150, 150), 0.9))
-    quality = QualityEstimator("extras.QualityEstimator", None).analyze([face])[0]["quality"]
+    quality = QualityEstimator().analyze([face])[0]["quality"]
     assert quality["score"] == 0.0 and quality["sharpness"] == 0.0 and quality["face_size"] == 100.0
     assert set(quality) == {"score", "sharpness", "brightness", "contrast", "face_size", "pose",
                             "detection_probability", "components"}
@@ -49,7 +49,7 @@ def test_flat_grey_face_scores_zero_and_the_answer_has_every_measure():
 def test_score_falls_monotonically_with_blur_and_darkness(photo):
     face = largest_face(shared_path(f"datasets/deepface/{photo}"))
     image = face.image
-    plugin = QualityEstimator("extras.QualityEstimator", None)
+    plugin = QualityEstimator()
     side = min(face.detection.box.width, face.detection.box.height)
 
     def score(pixels: np.ndarray) -> float:  # the same detection: only the pixels change
@@ -70,6 +70,6 @@ def test_a_tiny_face_scores_lower_than_the_same_face_large():
     image = face.image
     small = cv2.resize(image, None, fx=0.15, fy=0.15, interpolation=cv2.INTER_AREA)
     small_face = Face(small, face.detection.scaled(0.15))
-    plugin = QualityEstimator("extras.QualityEstimator", None)
+    plugin = QualityEstimator()
     large, tiny = (plugin.analyze([f])[0]["quality"] for f in (Face(image, face.detection), small_face))
     assert tiny["face_size"] < 40 < large["face_size"] and tiny["score"] < large["score"]
