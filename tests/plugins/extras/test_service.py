@@ -9,6 +9,7 @@ import pytest
 from plugins.extras.catalogue import AIZOO, FER_EMOTION, FER_GENDER, MINIFASNET
 from src.app import create_app
 from src.config import Settings
+from tests.reliability.helpers import assert_same_answers_from_threads
 from tests.shared_data import shared_path
 
 pytestmark = pytest.mark.integration
@@ -27,7 +28,7 @@ def client(tmp_path_factory):
         folder.mkdir(parents=True)
         for file in specs[0].files:
             shutil.copy(shared_path(f"models/{SHARED_FOLDERS[slug]}/{file.filename}"), folder)
-    settings = Settings(models_root=root, models_offline=True, extras=EXTRAS)
+    settings = Settings(models_root=root, models_offline=True, extras=EXTRAS, max_in_flight=8)  # 8 threads, none refused
     return create_app(settings).test_client()
 
 
@@ -68,3 +69,8 @@ def test_find_faces_answers_emotion_gender_and_mask(client):
     face = find(client, photo, face_plugins="emotion,emotions,gender,mask").get_json()["result"][0]
     assert face["emotion"]["value"] == "happy" and face["gender"]["value"] == "female"
     assert face["mask"]["value"] == "without_mask" and len(face["emotions"]) == 7
+
+
+def test_same_images_from_8_threads_give_identical_results(client):
+    images = [shared_path(f"datasets/deepface/{name}").read_bytes() for name in ("couple.jpg", "img16.jpg")]
+    assert_same_answers_from_threads(client, images, "liveness,quality,emotion,emotions,gender,mask")
