@@ -45,12 +45,13 @@ def load_state(pth: Path) -> dict:
 
 def to_onnx_bytes(pth: Path) -> bytes:
     """The ONNX model (opset 17, dynamic batch) of the MiniFASNet in ``pth``."""
+    state = load_state(pth)  # first: it says how to get PyTorch when it is missing
     import torch
 
     from srcext.minifasnet.architecture import build
 
     try:
-        model = build(load_state(pth))
+        model = build(state)
     except (KeyError, RuntimeError) as error:
         raise MinifasnetConversionError(f"{pth} is not a MiniFASNet state dict: {error}") from error
     buffer = io.BytesIO()

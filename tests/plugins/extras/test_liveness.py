@@ -1,6 +1,8 @@
 """Liveness: the crop geometry, the safe loading of .pth pickles, ONNX = PyTorch, and the authors' samples."""
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -96,3 +98,16 @@ def test_the_authors_samples_come_out_as_named(tmp_path):
     assert {name: a["value"] for name, a in answers.items()} == {
         "image_F1": "spoof", "image_F2": "spoof", "image_T1": "real"}
     assert all(0.5 < a["probability"] <= 1.0 for a in answers.values())
+
+
+@pytest.mark.integration
+def test_without_pytorch_a_converted_model_loads_and_an_unconverted_one_says_what_to_do(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    from src.model_store import ModelNotAvailable
+
+    loaded_from_shared(LivenessDetector(MINIFASNET[0]), tmp_path / "converted", "antispoof-minifasnet")
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails, as on a machine without it
+    again = loaded_from_shared(LivenessDetector(MINIFASNET[0]), tmp_path / "converted", "antispoof-minifasnet")
+    assert again.liveness is not None
+    with pytest.raises(ModelNotAvailable, match=r"needs PyTorch \(torch==2\.13\.0"):
+        loaded_from_shared(LivenessDetector(MINIFASNET[0]), tmp_path / "fresh", "antispoof-minifasnet")
