@@ -112,6 +112,7 @@ def test_same_answers_from_8_threads(store, detector):
 
 def test_the_8_thread_tests_cover_every_builtin_plugin():
     from src.plugin_manager import PluginRegistry, build_plugin_manager
+    from tests.plugins.extras.test_service import EXTRAS as EXTRAS_FAMILY
     from tests.reliability.test_real_plugins import CONFIGS
 
     registry = PluginRegistry.from_manager(build_plugin_manager())
@@ -120,6 +121,7 @@ def test_the_8_thread_tests_cover_every_builtin_plugin():
     covered = {s.split("@")[0] for setting in settings for s in (setting.detector, setting.calculator, *setting.extras)}
     covered |= {"insightface.FaceDetector", "opencv.FaceDetector", "insightface.Calculator"}
     covered |= {s.split("@")[0] for s in THREAD_EXTRAS.split()}
+    covered |= set(EXTRAS_FAMILY)  # tests/plugins/extras/test_service.py runs them from 8 threads
     assert builtin <= covered, f"not run from 8 threads: {sorted(builtin - covered)}"
 
 
