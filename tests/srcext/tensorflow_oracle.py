@@ -19,7 +19,7 @@ from tests.shared_data import PROJECT_ROOT
 from tests.srcext.oracle_venv import oracle_python as venv_python
 
 VENV = Path(os.environ.get("TENSORFLOW_ORACLE_VENV", PROJECT_ROOT / ".cache" / "tensorflow-oracle-venv"))
-REQUIREMENTS = ("tensorflow-cpu==2.15.1", "numpy<2")
+REQUIREMENTS = ("tensorflow-cpu==2.15.1", "numpy<2", "tf-slim==1.1.0")
 ENV = {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
 
 GRAPH_FORWARD = textwrap.dedent("""
