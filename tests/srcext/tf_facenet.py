@@ -148,11 +148,12 @@ FACENET = SLIM_SHIMS + textwrap.dedent("""
                 del node.attr["use_locking"]
     open(out + "/facenet.pb", "wb").write(frozen.SerializeToString())
 
-    faces = rng.uniform(0, 1, (3, 160, 160, 3)).astype(np.float32)
-    faces[1] = faces[1] ** 2  # different statistics per crop
-    mean = faces.mean(axis=(1, 2, 3), keepdims=True)
-    std = np.maximum(faces.std(axis=(1, 2, 3), keepdims=True), 1.0 / np.sqrt(faces[0].size))
-    whitened = (faces - mean) / std
+    faces = rng.integers(0, 256, (3, 160, 160, 3), dtype=np.uint8)
+    faces[1] //= 3  # different statistics per crop
+    pixels = faces / 255.0  # CompreFace's crops: float64 RGB in [0, 1], prewhitened in float64
+    mean = pixels.mean(axis=(1, 2, 3), keepdims=True)
+    std = np.maximum(pixels.std(axis=(1, 2, 3), keepdims=True), 1.0 / np.sqrt(pixels[0].size))
+    whitened = ((pixels - mean) / std).astype(np.float32)
     with tf.Graph().as_default() as check:
         tf.import_graph_def(frozen, name="")
         with v1.Session(graph=check) as session:
@@ -166,7 +167,7 @@ CACHE = oracle.VENV.parent / "tensorflow-oracle-models"
 
 
 def build() -> Path:
-    """The folder holding ``facenet.pb``, ``faces.npy`` (RGB in [0, 1]), ``whitened.npy`` and
+    """The folder holding ``facenet.pb``, ``faces.npy`` (uint8 RGB 160x160 crops), ``whitened.npy`` and
     ``embeddings.npy``; built once and kept under ``.cache/`` (keyed by this script)."""
     folder = CACHE / ("facenet-" + hashlib.sha256(FACENET.encode()).hexdigest()[:16])
     if not (folder / "embeddings.npy").exists():
