@@ -6,7 +6,7 @@ import sys
 import time
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 
 from src.config import Settings, load_settings
 from src.errors import StartupError
@@ -75,7 +75,7 @@ def _log_requests(app: Flask) -> None:
         g.started = time.perf_counter()
 
     @app.after_request
-    def finish(response):  # type: ignore[no-untyped-def]
+    def finish(response: Response) -> Response:
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         log.info("request_id=%s %s %s -> %d in %.1f ms", g.get("request_id", "-"), request.method, request.path,
                  response.status_code, elapsed)

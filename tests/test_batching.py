@@ -18,7 +18,7 @@ class Echo(FacePlugin):
     slug = "echo"
 
     def __init__(self) -> None:
-        super().__init__("test.Echo", None)
+        super().__init__(None)
         self.batch_sizes: list[int] = []
         self.fail = False
 

@@ -126,16 +126,15 @@ class DlibFaces:
         from plugins.dlib.detector import FaceDetector
         from src.config import load_settings
         from src.model_store import ModelStore
-        from src.plugin_api import LoadContext
+        from src.pipeline import load_plugin
 
         store = ModelStore(Path(tempfile.gettempdir()) / "facecore-calibration", offline=True)
-        ctx = LoadContext(store, load_settings().device)
-        self.detector = FaceDetector("dlib.FaceDetector", FaceDetector.find_model(None))
-        self.calculator = Calculator("dlib.Calculator", Calculator.find_model(None))
-        self.age = AgeDetector("dlib.AgeDetector", AgeDetector.find_model(None))
-        self.gender = GenderDetector("dlib.GenderDetector", GenderDetector.find_model(None))
+        self.detector = FaceDetector(FaceDetector.find_model(None))
+        self.calculator = Calculator(Calculator.find_model(None))
+        self.age = AgeDetector(AgeDetector.find_model(None))
+        self.gender = GenderDetector(GenderDetector.find_model(None))
         for plugin in (self.detector, self.calculator, self.age, self.gender):
-            plugin.load(ctx)
+            load_plugin(plugin, store, load_settings().device)
 
     def largest_face(self, image: np.ndarray) -> Face | None:
         from src.imaging import downscale

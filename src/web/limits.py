@@ -88,7 +88,7 @@ def read_chunked(environ: dict, cap: int) -> bytes | None:
         data = environ["wsgi.input"].read(cap + 1)
         return None if len(data) > cap else data
     try:
-        import uwsgi  # type: ignore[import-not-found]
+        import uwsgi
     except ImportError:
         raise LengthRequired("A request body needs a Content-Length or chunked encoding") from None
     parts: list[bytes] = []
