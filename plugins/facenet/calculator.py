@@ -32,9 +32,9 @@ def resize_like_skimage(image: np.ndarray, size: int) -> np.ndarray:
     if max(sigmas) > 0:
         radii = [int(4.0 * sigma + 0.5) for sigma in sigmas]  # skimage's truncate=4
         kernel = (2 * radii[1] + 1, 2 * radii[0] + 1)
-        pixels = cv2.GaussianBlur(pixels, kernel, sigmaX=sigmas[1] or 1e-9, sigmaY=sigmas[0] or 1e-9,
-                                  borderType=cv2.BORDER_REFLECT_101)
-    return cv2.resize(pixels, (size, size), interpolation=cv2.INTER_LINEAR)
+        pixels = np.asarray(cv2.GaussianBlur(pixels, kernel, sigmaX=sigmas[1] or 1e-9, sigmaY=sigmas[0] or 1e-9,
+                                             borderType=cv2.BORDER_REFLECT_101), dtype=np.float64)
+    return np.asarray(cv2.resize(pixels, (size, size), interpolation=cv2.INTER_LINEAR), dtype=np.float64)
 
 
 def compreface_crop(face: api.Face) -> np.ndarray:
@@ -58,10 +58,12 @@ def prewhiten(crop: np.ndarray) -> np.ndarray:
 class Calculator(api.Calculator):
     """FaceNet Inception-ResNet-v1 (``20180402-114759`` by default, CompreFace's default build)."""
 
+    name = "facenet.Calculator"
     models = CALCULATORS
+    thread_safe = True  # an ONNX Runtime session; crops are cached per face, faces per request
 
-    def __init__(self, name: str, model: api.ModelSpec | None) -> None:
-        super().__init__(name, model)
+    def __init__(self, model: api.ModelSpec | None = None) -> None:
+        super().__init__(model)
         self.session: Any = None
 
     def load(self, ctx: api.LoadContext) -> None:
@@ -69,8 +71,7 @@ class Calculator(api.Calculator):
         from src.onnx_session import open_session
 
         assert self.model is not None, "facenet.Calculator always has a model"
-        files = ctx.store.ensure("facenet", self.model_folder(), self.model)
-        path = converted(self.model, files[self.model.options["graph"]], GRAPH_INPUTS, GRAPH_OUTPUTS,
+        path = converted(self.model, ctx.models.file(self.model.options["graph"]), GRAPH_INPUTS, GRAPH_OUTPUTS,
                          GRAPH_CONSTANTS)
         self.session = open_session(path, ctx.device)
         self.device_description = describe_session(self.session)
@@ -80,9 +81,8 @@ class Calculator(api.Calculator):
         self.embed([api.Face(image, api.DetectedFace(box, 1.0), whole_image=True)])
 
     def embed(self, faces: Sequence[api.Face]) -> np.ndarray:
-        if self.session is None:
-            raise api.PluginError(f"{self} is not loaded")
+        session = self.loaded(self.session)
         if not faces:
             return np.zeros((0, 512), dtype=np.float32)
         batch = np.stack([prewhiten(compreface_crop(face)) for face in faces]).astype(np.float32)
-        return np.asarray(self.session.run(None, {"input": batch})[0], dtype=np.float32)
+        return np.asarray(session.run(None, {"input": batch})[0], dtype=np.float32)

@@ -92,8 +92,8 @@ def _fold(node: TfNode, data: list[np.ndarray], converter: Converter) -> list[Va
     pending = [index for index, value in enumerate(results) if not isinstance(value, np.ndarray)]
     if not pending:
         return results
-    outputs = [helper.make_tensor_value_info(results[index], onnx_type(scratch.dtypes[results[index]]), None)
-               for index in pending]
+    names = [str(results[index]) for index in pending]
+    outputs = [helper.make_tensor_value_info(name, onnx_type(scratch.dtypes[name]), None) for name in names]
     graph = helper.make_graph(scratch.nodes, "fold", [], outputs, initializer=scratch.tensors())
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
     computed = ReferenceEvaluator(model).run(None, {})
@@ -146,7 +146,7 @@ class _Converter:
         if node.op == "Merge":
             live = [index for index, value in enumerate(data) if value is not DEAD]
             self.values[(name, 0)] = data[live[0]] if live and not control_dead else DEAD
-            self.values[(name, 1)] = np.int32(live[0]) if live and not control_dead else DEAD
+            self.values[(name, 1)] = np.array(live[0], np.int32) if live and not control_dead else DEAD
             return
         if control_dead or any(value is DEAD for value in data):
             for port in range(max(1, self._port_count(node))):
@@ -160,7 +160,7 @@ class _Converter:
                 raise node_error(name, node.op, f"predicate {node.data_inputs[1]!r} is not known at conversion "
                                                 "time; give it a value (--constant NODE=VALUE)")
             taken = 1 if bool(data[1]) else 0
-            self.values[(name, taken)] = data[0]  # type: ignore[assignment]
+            self.values[(name, taken)] = data[0]
             self.values[(name, 1 - taken)] = DEAD
             return
         if node.op == "Const":
@@ -198,11 +198,11 @@ class _Converter:
             value = self.values.get(key, DEAD)
             if isinstance(value, _Missing):
                 raise value.error
-            if value is DEAD:
+            if isinstance(value, _Dead):
                 raise TensorflowConversionError(f"output {ref!r} is not computed with the given constants "
                                                 "(it lies on a branch that is not taken)")
             tensor = self.b.const(value, hint="value") if isinstance(value, np.ndarray) else value
-            self.b.node("Identity", [tensor], self.b.dtypes[tensor], ref)  # type: ignore[list-item]
+            self.b.node("Identity", [tensor], self.b.dtypes[tensor], ref)
             graph_outputs.append(helper.make_tensor_value_info(ref, onnx_type(self.b.dtypes[ref]), None))
         graph_inputs = [helper.make_tensor_value_info(name, onnx_type(self.b.dtypes[name]),
                                                       [dim if dim >= 0 else f"{name}_dim{axis}"

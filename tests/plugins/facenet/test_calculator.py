@@ -56,8 +56,9 @@ def test_shrinking_smooths_like_skimage_and_keeps_the_range():
 
 
 def test_without_the_graph_offline_the_error_names_file_and_import_command(tmp_path):
-    calculator = Calculator("facenet.Calculator", Calculator.models[0])
+    calculator = Calculator(Calculator.models[0])
     from src.device import Device
 
+    models = ModelStore(tmp_path, offline=True).for_plugin(calculator)
     with pytest.raises(ModelNotAvailable, match=r"20180402-114759\.pb.*tools\.download_models --from"):
-        calculator.load(LoadContext(ModelStore(tmp_path, offline=True), Device(-1)))
+        calculator.load(LoadContext(models, Device(-1)))
