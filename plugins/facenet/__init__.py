@@ -1,6 +1,6 @@
 """The ``facenet`` plugin family: MTCNN face detection (ONNX Runtime, no TensorFlow), the detector's
-5 landmarks and the head pose from them, and CompreFace's FaceNet calculator (its TensorFlow graphs converted
-to ONNX by ``srcext.tensorflow``). Heavy libraries load in ``load()``, not here."""
+5 landmarks and the head pose from them, and CompreFace's FaceNet calculator and Keras mask classifier
+(converted to ONNX by ``srcext.tensorflow`` / ``srcext.keras``). Heavy libraries load in ``load()``, not here."""
 from __future__ import annotations
 
 from src import hookimpl
@@ -12,5 +12,6 @@ def register_plugins() -> list[type[Plugin]]:
     from plugins.facenet.calculator import Calculator
     from plugins.facenet.detector import FaceDetector
     from plugins.facenet.face_plugins import LandmarksDetector, PoseEstimator
+    from plugins.facenet.facemask import MaskDetector
 
-    return [FaceDetector, Calculator, LandmarksDetector, PoseEstimator]
+    return [FaceDetector, Calculator, LandmarksDetector, PoseEstimator, MaskDetector]

@@ -73,7 +73,7 @@ def checkpoint_prefix(path: str | Path) -> Path:
 
 
 def read_checkpoint(path: str | Path) -> dict[str, np.ndarray]:
-    """Every tensor of a checkpoint by name (``InceptionV3/Conv2d_1a_3x3/weights``), as numpy arrays."""
+    """Every numeric tensor of a checkpoint by name (``InceptionV3/Conv2d_1a_3x3/weights``), as numpy arrays."""
     prefix = checkpoint_prefix(path)
     index = prefix.with_name(prefix.name + ".index")
     entries = read_index(index)
@@ -87,6 +87,8 @@ def read_checkpoint(path: str | Path) -> dict[str, np.ndarray]:
         if entry.has(7):
             raise TensorflowConversionError(f"{index}: tensor {name!r} is stored in slices (not supported)")
         dtype = np.dtype(numpy_dtype(entry.integer(1)))
+        if dtype == np.object_:
+            continue  # strings (the object graph of a TF2 checkpoint) are bookkeeping, not weights
         shape = read_shape(entry.message(2)) or ()
         shard, offset, size = entry.integer(3), entry.integer(4), entry.integer(5)
         if shard not in data:
@@ -96,7 +98,7 @@ def read_checkpoint(path: str | Path) -> dict[str, np.ndarray]:
             except OSError as error:
                 raise TensorflowConversionError(f"checkpoint data file missing: {shard_path}") from error
         raw = data[shard][offset:offset + size]
-        if dtype == np.object_ or len(raw) != size:
+        if len(raw) != size:
             raise TensorflowConversionError(f"{index}: tensor {name!r} cannot be read ({dtype}, {size} bytes)")
         tensors[name] = np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype).reshape(shape)
     return tensors

@@ -7,7 +7,6 @@ weights and batch-norm statistics and saved as a checkpoint (TensorBundle) the w
 prewhitened crops, as CompreFace computes them)."""
 from __future__ import annotations
 
-import hashlib
 import textwrap
 from pathlib import Path
 
@@ -63,11 +62,4 @@ RUDE_CARNIE = SLIM_SHIMS + textwrap.dedent("""
 
 def build(labels: int) -> Path:
     """The folder with ``model.ckpt-<labels>.{index,data-00000-of-00001}``, ``faces.npy`` and ``softmax.npy``."""
-    digest = hashlib.sha256(RUDE_CARNIE.encode()).hexdigest()[:16]
-    folder = oracle.VENV.parent / "tensorflow-oracle-models" / f"rude-carnie-{labels}-{digest}"
-    if not (folder / "softmax.npy").exists():
-        partial = folder.with_name(folder.name + ".partial")
-        partial.mkdir(parents=True, exist_ok=True)
-        oracle.run_script(RUDE_CARNIE, str(partial), str(labels), timeout=1200)
-        partial.rename(folder)
-    return folder
+    return oracle.built_once("rude-carnie", RUDE_CARNIE, str(labels), done="softmax.npy")

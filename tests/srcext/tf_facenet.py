@@ -8,7 +8,6 @@ graph with its input queue (``input`` is an Identity of a queue dequeue), batch 
 of test inputs (prewhitened 160x160 crops) and TensorFlow's embeddings for them."""
 from __future__ import annotations
 
-import hashlib
 import textwrap
 from pathlib import Path
 
@@ -169,13 +168,7 @@ CACHE = oracle.VENV.parent / "tensorflow-oracle-models"
 def build() -> Path:
     """The folder holding ``facenet.pb``, ``faces.npy`` (uint8 RGB 160x160 crops), ``whitened.npy`` and
     ``embeddings.npy``; built once and kept under ``.cache/`` (keyed by this script)."""
-    folder = CACHE / ("facenet-" + hashlib.sha256(FACENET.encode()).hexdigest()[:16])
-    if not (folder / "embeddings.npy").exists():
-        partial = folder.with_name(folder.name + ".partial")
-        partial.mkdir(parents=True, exist_ok=True)
-        oracle.run_script(FACENET, str(partial), timeout=1200)
-        partial.rename(folder)
-    return folder
+    return oracle.built_once("facenet", FACENET, done="embeddings.npy")
 
 
 def load(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

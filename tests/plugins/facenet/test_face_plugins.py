@@ -63,7 +63,7 @@ def test_package_registers_its_plugins_without_heavy_imports():
             "heavy = [m for m in ('onnxruntime', 'onnx', 'cv2', 'joblib') if m in sys.modules]; "
             "print(names, heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['FaceDetector', 'Calculator', 'LandmarksDetector', 'PoseEstimator'] []"
+    assert out.strip() == "['FaceDetector', 'Calculator', 'LandmarksDetector', 'PoseEstimator', 'MaskDetector'] []"
 
 
 def test_registry_names_and_kinds(monkeypatch):
