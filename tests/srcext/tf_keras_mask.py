@@ -43,7 +43,8 @@ KERAS_MASK = textwrap.dedent("""
     # TensorFlow 2.1-2.4 (CompreFace's mask model) kept the Keras metadata in saved_model.pb, on the root object;
     # the same model laid out that way, which Keras still loads:
     import shutil
-    from tensorflow.core.protobuf import saved_metadata_pb2, saved_model_pb2
+    from keras.protobuf import saved_metadata_pb2
+    from tensorflow.core.protobuf import saved_model_pb2
     shutil.copytree(out + "/saved", out + "/saved_tf21")
     metadata = saved_metadata_pb2.SavedMetadata()
     metadata.ParseFromString(open(out + "/saved_tf21/keras_metadata.pb", "rb").read())
