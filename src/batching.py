@@ -28,7 +28,7 @@ class _Request:
 class MicroBatcher:
     """Runs ``plugin.analyze`` on the faces of concurrent callers together, bounded in wait and size."""
 
-    def __init__(self, plugin: FacePlugin, wait_ms: float, max_faces: int = 64,
+    def __init__(self, plugin: FacePlugin, wait_ms: float, max_faces: int,
                  guard: AbstractContextManager[Any] | None = None) -> None:
         self.plugin = plugin
         self.guard = guard or nullcontext()  # held around each batch (the pipeline's per-plugin lock)

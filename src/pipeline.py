@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from src.batching import MicroBatcher
-from src.config import Settings
+from src.config import DEFAULTS, Settings
 from src.device import Device
 from src.errors import NoFaceFound, StartupError
 from src.imaging import downscale
@@ -71,8 +71,8 @@ class Pipeline:
     """The configured detector, calculator and extra face plugins, and how a request runs through them."""
 
     def __init__(self, detector: FaceDetector, calculator: Calculator, extras: Sequence[FacePlugin],
-                 img_length_limit: int = 640, default_threshold: float | None = None,
-                 batch_wait_ms: int = 0, batch_max_faces: int = 64) -> None:
+                 img_length_limit: int = DEFAULTS.img_length_limit, default_threshold: float | None = None,
+                 batch_wait_ms: int = DEFAULTS.batch_wait_ms, batch_max_faces: int = DEFAULTS.batch_max_faces) -> None:
         self.detector = detector
         self.calculator = calculator
         self.face_plugins: dict[str, FacePlugin] = {calculator.slug: calculator}
