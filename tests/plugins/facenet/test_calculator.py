@@ -62,3 +62,31 @@ def test_without_the_graph_offline_the_error_names_file_and_import_command(tmp_p
     models = ModelStore(tmp_path, offline=True).for_plugin(calculator)
     with pytest.raises(ModelNotAvailable, match=r"20180402-114759\.pb.*tools\.download_models --from"):
         calculator.load(LoadContext(models, Device(-1)))
+
+
+def test_download_takes_the_graph_from_compreface_s_drive_zip_and_records_its_sha256(tmp_path):
+    import hashlib
+    import io
+    import json
+    import zipfile
+
+    calls = []
+
+    def drive(url, target):
+        calls.append(url)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as bundle:
+            bundle.writestr("20180402-114759/", b"")
+            bundle.writestr("20180402-114759/20180402-114759.pb", b"graph bytes")
+            bundle.writestr("20180402-114759/model-20180402-114759.meta", b"other")
+        target.write_bytes(buffer.getvalue())
+
+    calculator = Calculator(Calculator.models[0])
+    models = ModelStore(tmp_path, downloader=drive).for_plugin(calculator)
+    path = models.file("20180402-114759.pb")
+    assert path == tmp_path / "facenet" / "calculator" / "20180402-114759" / "20180402-114759.pb"
+    assert path.read_bytes() == b"graph bytes"
+    assert calls == ["https://drive.google.com/uc?export=download&id=1im5Qq006ZEV_tViKh3cgia_Q4jJ13bRK"]
+    recorded = json.loads((tmp_path / "checksums.lock.json").read_text())
+    assert recorded == {"facenet/calculator/20180402-114759/20180402-114759.pb":
+                        hashlib.sha256(b"graph bytes").hexdigest()}
