@@ -15,7 +15,7 @@ def write_model(out: Path, build: Callable[[], onnx.ModelProto], errors: tuple[t
     started = time.perf_counter()
     try:
         model = build()
-    except (*errors, OSError) as error:
+    except (*errors, OSError) as error:  # type: ignore[misc]  # mypy reads a starred tuple as one type
         logging.error("conversion failed: %s", error)
         return 1
     out.write_bytes(model.SerializeToString())

@@ -19,6 +19,7 @@ from srcext.tensorflow.errors import TensorflowConversionError
 from . import layers as layer_converters
 from .h5 import read_h5
 from .model import KerasModel, TensorRef
+from .savedmodel import read_keras_savedmodel
 
 CONVERTER_VERSION = "1"
 
@@ -88,7 +89,7 @@ def read_keras(path: str | Path) -> KerasModel:
     """An HDF5 file or a SavedModel directory."""
     path = Path(path)
     if path.is_dir():
-        raise TensorflowConversionError(f"{path}: Keras SavedModel directories are not supported yet")
+        return read_keras_savedmodel(path)
     return read_h5(path)
 
 

@@ -58,10 +58,12 @@ def _inbound(raw: list[Any], layer: str) -> list[list[TensorRef]]:
 def parse_model_config(config: dict[str, Any]) -> KerasModel:
     """A ``model_config`` (``{"class_name": ..., "config": ...}``) -> KerasModel, Sequential made functional."""
     class_name, body = config.get("class_name"), config.get("config")
-    if class_name not in MODEL_CLASSES:
+    if class_name not in MODEL_CLASSES or not isinstance(body, (dict, list)):
         raise TensorflowConversionError(f"model class {class_name!r} is not supported")
     if class_name == "Sequential":
         return _sequential(body)
+    if not isinstance(body, dict):
+        raise TensorflowConversionError(f"model class {class_name!r} without a config")
     layers = []
     for item in body["layers"]:
         layer = KerasLayer(item.get("name") or item["config"]["name"], item["class_name"], item.get("config", {}),

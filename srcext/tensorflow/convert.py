@@ -33,7 +33,18 @@ class _Dead:
 
 
 DEAD = _Dead()
-Slot = Value | _Dead
+
+
+class _Missing:
+    """An output no converter produces (a batch norm's batch mean), kept as the error it becomes when a live
+    node computes with it; ``Switch``, ``Merge`` and ``Identity`` may carry it towards dead branches."""
+
+    def __init__(self, error: TensorflowConversionError) -> None:
+        self.error = error
+
+
+Slot = Value | _Dead | _Missing
+CARRIERS = ("Switch", "Merge", "Identity")
 
 
 def split_ref(ref: str) -> tuple[str, int]:
@@ -81,8 +92,8 @@ def _fold(node: TfNode, data: list[np.ndarray], converter: Converter) -> list[Va
     pending = [index for index, value in enumerate(results) if not isinstance(value, np.ndarray)]
     if not pending:
         return results
-    outputs = [helper.make_tensor_value_info(results[index], onnx_type(scratch.dtypes[results[index]]), None)
-               for index in pending]
+    names = [str(results[index]) for index in pending]
+    outputs = [helper.make_tensor_value_info(name, onnx_type(scratch.dtypes[name]), None) for name in names]
     graph = helper.make_graph(scratch.nodes, "fold", [], outputs, initializer=scratch.tensors())
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
     computed = ReferenceEvaluator(model).run(None, {})
@@ -106,13 +117,18 @@ class _Converter:
         self.constants = dict(constants)
         self.b = GraphBuilder()
         self.values: dict[tuple[str, int], Slot] = {}
+        self.ports: dict[str, int] = {}  # how many outputs of each node the graph reads
+        for node in nodes:
+            for ref in node.data_inputs:
+                source, port = split_ref(ref)
+                self.ports[source] = max(self.ports.get(source, 1), port + 1)
 
     def _input(self, node: TfNode, ref: str) -> Slot:
         key = split_ref(ref)
         if key not in self.values:
             source = self.by_name[key[0]]
-            raise node_error(node.name, node.op, f"reads output {key[1]} of {source.name!r} (op {source.op}), "
-                                                 "which the converter does not produce")
+            return _Missing(node_error(node.name, node.op, f"reads output {key[1]} of {source.name!r} "
+                                                           f"(op {source.op}), which the converter does not produce"))
         return self.values[key]
 
     def _visit(self, node: TfNode) -> None:
@@ -130,22 +146,28 @@ class _Converter:
         if node.op == "Merge":
             live = [index for index, value in enumerate(data) if value is not DEAD]
             self.values[(name, 0)] = data[live[0]] if live and not control_dead else DEAD
-            self.values[(name, 1)] = np.int32(live[0]) if live and not control_dead else DEAD
+            self.values[(name, 1)] = np.array(live[0], np.int32) if live and not control_dead else DEAD
             return
         if control_dead or any(value is DEAD for value in data):
             for port in range(max(1, self._port_count(node))):
                 self.values[(name, port)] = DEAD
             return
+        missing = next((value for value in data if isinstance(value, _Missing)), None)
+        if missing is not None and (node.op not in CARRIERS or node.op == "Switch" and missing is data[1]):
+            raise missing.error
         if node.op == "Switch":
             if not isinstance(data[1], np.ndarray):
                 raise node_error(name, node.op, f"predicate {node.data_inputs[1]!r} is not known at conversion "
                                                 "time; give it a value (--constant NODE=VALUE)")
             taken = 1 if bool(data[1]) else 0
-            self.values[(name, taken)] = data[0]  # type: ignore[assignment]
+            self.values[(name, taken)] = data[0]
             self.values[(name, 1 - taken)] = DEAD
             return
         if node.op == "Const":
             self.values[(name, 0)] = np.asarray(node.attrs["value"])
+            return
+        if node.op == "Identity" and missing is not None:
+            self.values[(name, 0)] = missing
             return
         if node.op in ("Placeholder", "PlaceholderV2"):
             raise node_error(name, node.op, "placeholder has no value: declare it an input or a constant")
@@ -161,8 +183,7 @@ class _Converter:
             self.values[(name, port)] = value
 
     def _port_count(self, node: TfNode) -> int:
-        return max((split_ref(ref)[1] + 1 for other in self.by_name.values() for ref in other.data_inputs
-                    if split_ref(ref)[0] == node.name), default=1) if node.op not in ("Const",) else 1
+        return self.ports.get(node.name, 1)
 
     def run(self, outputs: Sequence[str]) -> onnx.ModelProto:
         missing = [name for name in list(self.inputs) + list(self.constants) if name not in self.by_name]
@@ -175,11 +196,13 @@ class _Converter:
         self.b.scope = "outputs"
         for ref, key in zip(outputs, heads):
             value = self.values.get(key, DEAD)
-            if value is DEAD:
+            if isinstance(value, _Missing):
+                raise value.error
+            if isinstance(value, _Dead):
                 raise TensorflowConversionError(f"output {ref!r} is not computed with the given constants "
                                                 "(it lies on a branch that is not taken)")
             tensor = self.b.const(value, hint="value") if isinstance(value, np.ndarray) else value
-            self.b.node("Identity", [tensor], self.b.dtypes[tensor], ref)  # type: ignore[list-item]
+            self.b.node("Identity", [tensor], self.b.dtypes[tensor], ref)
             graph_outputs.append(helper.make_tensor_value_info(ref, onnx_type(self.b.dtypes[ref]), None))
         graph_inputs = [helper.make_tensor_value_info(name, onnx_type(self.b.dtypes[name]),
                                                       [dim if dim >= 0 else f"{name}_dim{axis}"

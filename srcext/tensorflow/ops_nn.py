@@ -5,6 +5,8 @@ Transposes to ONNX's NCHW, which ONNX Runtime's transpose optimizer cancels betw
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .registry import OpContext, Value, converts
@@ -20,7 +22,7 @@ def _spatial(ctx: OpContext, key: str, layout: str) -> list[int]:
     return values[1:3] if layout == "NHWC" else values[2:4]
 
 
-def _padding(ctx: OpContext, layout: str) -> dict[str, object]:
+def _padding(ctx: OpContext, layout: str) -> dict[str, Any]:
     padding = ctx.attr("padding")
     if padding == "SAME":
         return {"auto_pad": "SAME_UPPER"}
@@ -106,7 +108,7 @@ def fused_batch_norm(ctx: OpContext) -> list[Value]:
     return [ctx.b.node("Add", [scaled, ctx.b.const(shift.reshape(shape), dtype, "bn_shift")], dtype)]
 
 
-def _pool(ctx: OpContext, op: str, **extra: object) -> list[Value]:
+def _pool(ctx: OpContext, op: str, **extra: Any) -> list[Value]:
     layout = ctx.data_format()
     x = _in_nchw(ctx, layout)
     y = ctx.b.node(op, [x], ctx.b.dtypes[x], kernel_shape=_spatial(ctx, "ksize", layout),

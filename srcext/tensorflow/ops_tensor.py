@@ -86,7 +86,7 @@ def strided_slice(ctx: OpContext) -> list[Value]:
 def pack(ctx: OpContext) -> list[Value]:
     axis = int(ctx.attr("axis", 0))
     if all(isinstance(value, np.ndarray) for value in ctx.values):
-        return [np.stack(ctx.values, axis=axis)]  # type: ignore[arg-type]
+        return [np.stack(ctx.values, axis=axis)]
     dtype = ctx.dtype_attr()
     axes = ctx.b.const(np.array([axis], np.int64))
     parts = [ctx.b.node("Unsqueeze", [ctx.tensor(index, dtype), axes], dtype) for index in range(len(ctx.values))]

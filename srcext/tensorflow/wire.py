@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 from collections import defaultdict
-from typing import Iterator
+from typing import Any, Iterator
 
 from .errors import TensorflowConversionError
 
@@ -62,7 +62,7 @@ class Message:
     """The fields of one message grouped by number, with typed accessors for the callers' schemas."""
 
     def __init__(self, data: bytes) -> None:
-        self.fields: dict[int, list[tuple[int, int | bytes]]] = defaultdict(list)
+        self.fields: dict[int, list[tuple[int, Any]]] = defaultdict(list)
         for field, wire, value in iter_fields(bytes(data)):
             self.fields[field].append((wire, value))
 
@@ -71,7 +71,7 @@ class Message:
 
     def bytes_(self, field: int, default: bytes = b"") -> bytes:
         values = self.fields.get(field)
-        return bytes(values[-1][1]) if values else default  # type: ignore[arg-type]
+        return bytes(values[-1][1]) if values else default
 
     def string(self, field: int, default: str = "") -> str:
         return self.bytes_(field, default.encode()).decode("utf-8", errors="replace")
@@ -80,24 +80,24 @@ class Message:
         values = self.fields.get(field)
         if not values:
             return default
-        value = int(values[-1][1])  # type: ignore[arg-type]
+        value = int(values[-1][1])
         return value - (1 << 64) if signed and value >= 1 << 63 else value
 
     def float32(self, field: int, default: float = 0.0) -> float:
         values = self.fields.get(field)
         if not values:
             return default
-        return struct.unpack("<f", int(values[-1][1]).to_bytes(4, "little"))[0]  # type: ignore[arg-type]
+        return struct.unpack("<f", int(values[-1][1]).to_bytes(4, "little"))[0]
 
     def messages(self, field: int) -> list["Message"]:
-        return [Message(value) for _, value in self.fields.get(field, [])]  # type: ignore[arg-type]
+        return [Message(value) for _, value in self.fields.get(field, [])]
 
     def message(self, field: int) -> "Message":
         values = self.fields.get(field)
-        return Message(values[-1][1] if values else b"")  # type: ignore[arg-type]
+        return Message(values[-1][1] if values else b"")
 
     def strings(self, field: int) -> list[bytes]:
-        return [bytes(value) for _, value in self.fields.get(field, [])]  # type: ignore[arg-type]
+        return [bytes(value) for _, value in self.fields.get(field, [])]
 
     def ints(self, field: int, signed: bool = True) -> list[int]:
         """A repeated varint field, packed or not."""
@@ -105,11 +105,11 @@ class Message:
         for wire, value in self.fields.get(field, []):
             if wire == BYTES:
                 pos, data = 0, value
-                while pos < len(data):  # type: ignore[arg-type]
-                    item, pos = read_varint(data, pos)  # type: ignore[arg-type]
+                while pos < len(data):
+                    item, pos = read_varint(data, pos)
                     out.append(item)
             else:
-                out.append(int(value))  # type: ignore[arg-type]
+                out.append(int(value))
         return [item - (1 << 64) if signed and item >= 1 << 63 else item for item in out]
 
     def packed(self, field: int, fmt: str) -> list[float | int]:
@@ -118,7 +118,7 @@ class Message:
         out: list[float | int] = []
         for wire, value in self.fields.get(field, []):
             if wire == BYTES:
-                out.extend(item[0] for item in struct.iter_unpack("<" + fmt, value))  # type: ignore[arg-type]
+                out.extend(item[0] for item in struct.iter_unpack("<" + fmt, value))
             else:
-                out.append(struct.unpack("<" + fmt, int(value).to_bytes(size, "little"))[0])  # type: ignore
+                out.append(struct.unpack("<" + fmt, int(value).to_bytes(size, "little"))[0])
         return out

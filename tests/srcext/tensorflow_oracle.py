@@ -19,7 +19,7 @@ from tests.shared_data import PROJECT_ROOT
 from tests.srcext.oracle_venv import oracle_python as venv_python
 
 VENV = Path(os.environ.get("TENSORFLOW_ORACLE_VENV", PROJECT_ROOT / ".cache" / "tensorflow-oracle-venv"))
-REQUIREMENTS = ("tensorflow-cpu==2.15.1", "numpy<2")
+REQUIREMENTS = ("tensorflow-cpu==2.15.1", "numpy<2", "tf-slim==1.1.0")
 ENV = {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
 
 GRAPH_FORWARD = textwrap.dedent("""
@@ -100,3 +100,18 @@ def keras_forward(tmp_path: Path, model: Path, inputs: Sequence[np.ndarray]) -> 
     (tmp_path / "keras.json").write_text(json.dumps(job))
     run_script(KERAS_FORWARD, str(tmp_path / "keras.json"))
     return _results(prefix)
+
+
+def built_once(name: str, script: str, *args: str, done: str) -> Path:
+    """Run a TF script that writes into a folder, once: the folder, under ``.cache/tensorflow-oracle-models``,
+    is keyed by the script's sha256 and its arguments; ``done`` is the file whose presence marks it complete."""
+    import hashlib
+
+    digest = hashlib.sha256(script.encode()).hexdigest()[:16]
+    folder = VENV.parent / "tensorflow-oracle-models" / "-".join([name, *args, digest])
+    if not (folder / done).exists():
+        partial = folder.with_name(folder.name + ".partial")
+        partial.mkdir(parents=True, exist_ok=True)
+        run_script(script, str(partial), *args, timeout=1200)
+        partial.rename(folder)
+    return folder

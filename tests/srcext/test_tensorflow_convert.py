@@ -134,6 +134,12 @@ def write_conditional(tmp_path: Path) -> Path:
     return path
 
 
+def test_conversion_is_deterministic():
+    first, second = (convert(parse_graph(conditional_graph()), {"x": [-1, 3]}, ["y"], {"phase": False})
+                     for _ in range(2))
+    assert first.SerializeToString() == second.SerializeToString()
+
+
 def test_cache_converts_once_and_again_when_arguments_change(tmp_path):
     graph = write_conditional(tmp_path)
     target = convert_cached(graph, {"x": [-1, 3]}, ["y"], {"phase": False})
