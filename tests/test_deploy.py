@@ -107,7 +107,7 @@ def test_configmap_holds_settings_the_service_accepts(name):
         env[item["name"]] = item["value"]
     settings = load_settings(env)  # raises StartupError naming a bad value
     registry = PluginRegistry.from_manager(build_plugin_manager())
-    pipeline = Pipeline.from_settings(settings, registry)  # every plugin name resolves
+    Pipeline.from_settings(settings, registry)  # raises StartupError unless every plugin name resolves
     assert settings.gpu_idx == (0 if name == "gpu" else -1)
 
 
