@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -269,8 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     options = JobOptions(args.actors, args.cpus_per_actor, gpus, args.batch_size)
     ray.init(address=args.address, num_cpus=None if args.address else args.num_cpus, include_dashboard=False,
              logging_level="WARNING", log_to_driver=args.verbose)
+    started = time.perf_counter()
     try:
         summary = run_job(items, args.out, args.shard_size, env, options)
+        summary["seconds"] = round(time.perf_counter() - started, 1)  # actor start and model loads included
     except (RuntimeError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -65,7 +65,6 @@ def service_faces(client, path):
     return response.get_json()["result"] if response.status_code == 200 else []
 
 
-@pytest.mark.integration
 def run_bulk_embed(args: list[str]) -> dict:
     """The CLI in its own process, bounded in time (a stuck Ray job must fail the test, not hang CI)."""
     env = {**os.environ, "FACECORE_NO_PROGRESS": "1", "MODELS_OFFLINE": "true", "RAY_DATA_DISABLE_PROGRESS_BARS": "1"}
@@ -75,17 +74,18 @@ def run_bulk_embed(args: list[str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.integration
 def test_local_ray_run_equals_the_service_and_resumes(tmp_path):
     pytest.importorskip("ray", reason="pip install -e '.[ray]'")
     deepface = shared_path("datasets/deepface")
-    photos = sorted(deepface.glob("img*.jpg"))[:9] + [deepface / "couple.jpg"]
+    photos = sorted(deepface.glob("img*.jpg"))[:5] + [deepface / "couple.jpg"]
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff not a jpeg")
     listing = tmp_path / "list.txt"
     listing.write_text("\n".join([str(p) for p in photos] + ["broken.jpg", "gone.jpg"]) + "\n")
     out = tmp_path / "out"
-    args = [str(listing), str(out), "--num-cpus", "2", "--actors", "2", "--shard-size", "4", "--batch-size", "2"]
+    args = [str(listing), str(out), "--num-cpus", "2", "--shard-size", "3", "--batch-size", "2"]
 
-    first = run_bulk_embed(args)
+    first = run_bulk_embed([*args, "--actors", "2"])
     assert first["shards"] == first["written"] == 3 and first["errors"] == 2
     table = pq.read_table(sorted(out.glob("shard-*.parquet"))).to_pylist()
     rows = {(r["uri"], r["face_index"]): r for r in table}
@@ -107,11 +107,11 @@ def test_local_ray_run_equals_the_service_and_resumes(tmp_path):
             assert row["model"] == status["calculator_version"]
             assert row["similarity_coefficients"] == pytest.approx(status["similarity_coefficients"])
             compared += 1
-    assert compared >= 10  # couple.jpg has two faces
+    assert compared >= 7  # couple.jpg has two faces
 
     kept, redo = sorted(out.glob("shard-*.parquet"))[:2], sorted(out.glob("shard-*.parquet"))[2]
     stamps = [p.stat().st_mtime_ns for p in kept]
     redo.unlink()
-    second = run_bulk_embed(args)
+    second = run_bulk_embed([*args, "--actors", "1"])
     assert (second["skipped"], second["written"]) == (2, 1)
     assert [p.stat().st_mtime_ns for p in kept] == stamps and redo.exists()
