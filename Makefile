@@ -7,6 +7,12 @@ UWSGI_PROCESSES ?= 2
 UWSGI_THREADS ?= 1
 UWSGI_HARAKIRI ?= 60
 UWSGI_LISTEN ?= 64
+LINT_PATHS := facecore src plugins srcext tools tests
+define LINT
+$(BIN)/python -m pylama --options pylama.ini $(LINT_PATHS)
+$(BIN)/python -m ruff check $(LINT_PATHS)
+$(BIN)/python -m mypy
+endef
 export ML_PORT UWSGI_PROCESSES UWSGI_THREADS UWSGI_HARAKIRI UWSGI_LISTEN
 
 .PHONY: run serve-dev test test-unit docker-test lint performance fuzz fuzz-atheris soak download-models install install-dev install-gpu clean
@@ -43,7 +49,7 @@ serve-dev: install
 ## Unit + integration tests (what CI runs).
 test: install-dev
 	$(BIN)/python -m pytest -m "not performance" -q
-	$(BIN)/python -m pylama --options pylama.ini src plugins srcext tools tests
+	$(LINT)
 
 ## Build the Docker image and exercise it for real (deploy/docker-test.sh; starts its own engine as root if needed).
 docker-test:
@@ -52,8 +58,10 @@ docker-test:
 test-unit: install-dev
 	$(BIN)/python -m pytest -m "not performance and not integration" -q
 
+## pylama (pycodestyle + pyflakes), ruff (with import order: `ruff check --fix .` sorts them) and mypy
+## (facecore, src, plugins, srcext: pyproject.toml).
 lint: install-dev
-	$(BIN)/python -m pylama --options pylama.ini src plugins srcext tools tests
+	$(LINT)
 
 performance: install-dev
 	$(BIN)/python -m pytest -m performance -q

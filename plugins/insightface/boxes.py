@@ -30,7 +30,7 @@ class Candidates:
             return cls.empty()
         marks = None
         if all(p.landmarks is not None for p in parts):
-            marks = np.concatenate([p.landmarks for p in parts])  # type: ignore[misc]
+            marks = np.concatenate([p.landmarks for p in parts])
         return cls(np.concatenate([p.boxes for p in parts]), np.concatenate([p.scores for p in parts]), marks)
 
     def select(self, index: np.ndarray) -> "Candidates":

@@ -33,13 +33,13 @@ def test_contract_order_puts_smaller_x_first():
 
 def test_detect_before_load_says_so():
     with pytest.raises(PluginError, match="before load"):
-        FaceDetector("facenet.FaceDetector", MTCNN).detect(np.zeros((50, 50, 3), np.uint8), 0.5)
+        FaceDetector(MTCNN).detect(np.zeros((50, 50, 3), np.uint8), 0.5)
 
 
 def test_model_choice_and_defaults():
     assert FaceDetector.default_threshold == 0.85
     assert FaceDetector.model_names() == ["mtcnn", "mtcnn_compreface"]
-    assert FaceDetector("d", FaceDetector.find_model("mtcnn_compreface")).margins == COMPREFACE_MARGINS
+    assert FaceDetector(FaceDetector.find_model("mtcnn_compreface")).margins == COMPREFACE_MARGINS
 
 
 @pytest.mark.integration
@@ -90,7 +90,7 @@ def test_threshold_is_strict_and_margins_grow_boxes(detector):
     found = detector.detect_raw(image)
     cut = float(np.sort(found.scores)[0])
     assert len(detector.detect(image, cut)) == len(found) - 1
-    padded = FaceDetector("facenet.FaceDetector", FaceDetector.find_model("mtcnn_compreface"))
+    padded = FaceDetector(FaceDetector.find_model("mtcnn_compreface"))
     padded.cascade = detector.cascade
     tight, wide = detector.detect(image, 0.85), padded.detect(image, 0.85)
     assert len(tight) == len(wide) == 2
