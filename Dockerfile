@@ -51,4 +51,5 @@ USER app
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=1s --start-period=60s --retries=3 \
     CMD curl --fail --silent "http://localhost:${ML_PORT}/healthcheck" || exit 1
-CMD ["uwsgi", "--ini", "uwsgi.ini"]
+# uWSGI writes its log and the app's to stderr; 2>&1 puts it all on stdout, where log collectors read it.
+CMD ["sh", "-c", "exec uwsgi --ini uwsgi.ini 2>&1"]

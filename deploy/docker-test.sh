@@ -148,6 +148,14 @@ step "docker run IMAGE python -m tools.scan on sample_images/ against its annota
 docker run --rm "$IMAGE" python -m tools.scan --annotations sample_images/faces.xml --plugins calculator,age \
     -- sample_images/ >"$CACHE/scan.log" 2>&1 || { tail -20 "$CACHE/scan.log" >&2; fail "tools.scan"; }
 
+step "SIGTERM (docker stop) drains and exits within ${DRAIN_S}s; request lines went to stdout"
+stop_started=$(date +%s)
+docker stop --time "$DRAIN_S" "$CONTAINER" >/dev/null
+took=$(( $(date +%s) - stop_started ))
+code=$(docker inspect -f '{{.State.ExitCode}}' "$CONTAINER")
+[[ $took -lt $DRAIN_S && "$code" != 137 ]] || fail "docker stop took ${took}s, exit code $code (137 = killed)"
+docker logs "$CONTAINER" 2>/dev/null | grep -q "GET /status" || fail "no request log line on the container's stdout"
+
 step "docker run IMAGE with a bad -e setting exits (no respawn loop)"
 bad=$(docker run -d --network=host -e ML_PORT="$((PORT + 1))" -e CALCULATION_PLUGIN=nope.Calculator "$IMAGE")
 for _ in $(seq 60); do [[ "$(docker inspect -f '{{.State.Running}}' "$bad")" == false ]] && break; sleep 1; done
@@ -156,13 +164,5 @@ bad_lines=$(docker logs "$bad" 2>&1 | grep -c "cannot start" || true)
 docker rm -f "$bad" >/dev/null
 [[ "$bad_state" == "false "* && "$bad_state" != "false 0" ]] || fail "running, or exit 0, 60 s after start: $bad_state"
 [[ "$bad_lines" -ge 1 ]] || fail "no 'cannot start' line in its log"
-
-step "SIGTERM (docker stop) drains and exits within ${DRAIN_S}s; request lines went to stdout"
-stop_started=$(date +%s)
-docker stop --time "$DRAIN_S" "$CONTAINER" >/dev/null
-took=$(( $(date +%s) - stop_started ))
-code=$(docker inspect -f '{{.State.ExitCode}}' "$CONTAINER")
-[[ $took -lt $DRAIN_S && "$code" != 137 ]] || fail "docker stop took ${took}s, exit code $code (137 = killed)"
-docker logs "$CONTAINER" 2>/dev/null | grep -q "GET /status" || fail "no request log line on the container's stdout"
 
 step "passed (stop took ${took}s, exit code $code)"
