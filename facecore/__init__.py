@@ -23,10 +23,12 @@ from src.plugin_api import (
     Plugin,
     PluginError,
     PluginNotLoaded,
+    Point,
+    as_points,
 )
 
 __all__ = [
     "ENTRY_POINT_GROUP", "BoundingBox", "Calculator", "DetectedFace", "Face", "FaceDetector", "FacePlugin",
     "JSONValue", "LoadContext", "ModelFile", "ModelNotAvailable", "ModelSpec", "Plugin", "PluginError",
-    "PluginModels", "PluginNotLoaded", "check_name", "hookimpl",
+    "PluginModels", "PluginNotLoaded", "Point", "as_points", "check_name", "hookimpl",
 ]

@@ -89,20 +89,33 @@ class BoundingBox:
         )
 
 
+Point = tuple[float, float]
+
+
+def as_points(points: Any) -> tuple[Point, ...]:
+    """Any (N, 2) array-like (a numpy array, a list of pairs) as a tuple of ``(x, y)`` float pairs."""
+    return tuple((float(x), float(y)) for x, y in np.asarray(points, dtype=np.float64).reshape(-1, 2))
+
+
 @dataclass(frozen=True)
 class DetectedFace:
-    """What a detector returns for one face.
+    """What a detector returns for one face: a value (it compares and hashes).
 
-    ``landmarks`` is a (5, 2) float array in the order left eye, right eye, nose, left mouth corner,
-    right mouth corner (left = smaller x in the image), or ``None`` when the detector gives none.
+    ``landmarks`` is five ``(x, y)`` points in the order left eye, right eye, nose, left mouth corner, right
+    mouth corner (left = smaller x in the image), or ``None`` when the detector gives none. An array given
+    here is stored as tuples (:func:`as_points`); ``np.asarray(face.landmarks)`` gives the (5, 2) array back.
     """
 
     box: BoundingBox
     probability: float
-    landmarks: np.ndarray | None = None
+    landmarks: tuple[Point, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.landmarks is not None:
+            object.__setattr__(self, "landmarks", as_points(self.landmarks))
 
     def scaled(self, factor: float) -> "DetectedFace":
-        marks = None if self.landmarks is None else np.asarray(self.landmarks, dtype=np.float64) * factor
+        marks = None if self.landmarks is None else as_points(np.asarray(self.landmarks) * factor)
         return DetectedFace(self.box.scaled(factor), self.probability, marks)
 
 

@@ -227,3 +227,12 @@ def test_the_public_surface_reexports_the_cores_own_objects():
     assert all(hasattr(facecore, name) for name in facecore.__all__)
     assert facecore.FacePlugin is src.plugin_api.FacePlugin  # not a second copy: issubclass checks hold
     assert facecore.hookimpl.project_name == "facecore"
+
+
+def test_a_detection_is_a_value_with_tuple_landmarks():
+    box = fakes.FaceDetector.boxes[0][0]
+    marks = np.array([[1, 2], [3, 2], [2, 3], [1, 4], [3, 4]], dtype=np.float32)
+    face = DetectedFace(box, 0.9, marks)
+    assert face.landmarks == ((1.0, 2.0), (3.0, 2.0), (2.0, 3.0), (1.0, 4.0), (3.0, 4.0))
+    assert face == DetectedFace(box, 0.9, marks.tolist()) and hash(face) == hash(DetectedFace(box, 0.9, marks))
+    assert face.scaled(2.0).landmarks[4] == (6.0, 8.0)

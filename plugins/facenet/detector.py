@@ -109,5 +109,6 @@ class FaceDetector(api.FaceDetector):
         if self.margins is not None:
             boxes = bx.pad_box(boxes, self.margins)
         height, width = image.shape[:2]
-        return [api.DetectedFace(api.BoundingBox(*map(float, box)).clipped(width, height), float(score), points)
+        return [api.DetectedFace(api.BoundingBox(*map(float, box)).clipped(width, height), float(score),
+                                 api.as_points(points))
                 for box, score, points in zip(boxes, scores, marks)]

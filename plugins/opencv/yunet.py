@@ -75,5 +75,5 @@ class FaceDetector(api.FaceDetector):
             box = api.BoundingBox(x, y, x + w, y + h).clipped(width, height)
             if box.area > 0:
                 marks = order_landmarks(np.asarray(row[4:14]).reshape(5, 2))
-                faces.append(api.DetectedFace(box, min(score, 1.0), marks))
+                faces.append(api.DetectedFace(box, min(score, 1.0), api.as_points(marks)))
         return faces

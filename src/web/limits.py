@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from src.config import DEFAULTS
 from src.errors import FaceServiceError, PayloadTooLarge, ServiceUnavailable
 from src.web.dto import dumps
 
@@ -29,9 +30,9 @@ class LengthRequired(FaceServiceError):
 
 @dataclass(frozen=True)
 class Limits:
-    max_body_bytes: int = 20 * 1024 * 1024
-    max_in_flight: int = 4
-    queue_timeout_ms: int = 500
+    max_body_bytes: int = DEFAULTS.max_body_bytes
+    max_in_flight: int = DEFAULTS.max_in_flight
+    queue_timeout_ms: int = DEFAULTS.queue_timeout_ms
     retry_after_s: int = 1
 
 

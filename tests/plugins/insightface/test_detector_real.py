@@ -50,7 +50,7 @@ def test_detections_follow_the_contract(tmp_path, filename):
     faces = detector.detect(image, 0.5)
     assert faces
     for face in faces:
-        box, marks = face.box, face.landmarks
+        box, marks = face.box, np.asarray(face.landmarks)
         assert 0.5 < face.probability <= 1.0 and 0 <= box.x_min < box.x_max <= image.shape[1]
         assert marks.shape == (5, 2) and marks[0, 0] < marks[1, 0] and marks[3, 0] < marks[4, 0]
         inside = (marks[:, 0] > box.x_min - 2) & (marks[:, 0] < box.x_max + 2) & (marks[:, 1] > box.y_min - 2)
