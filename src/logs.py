@@ -1,6 +1,4 @@
-"""Logging set-up: one line per event, a request id on request lines, never image content.
-
-Lines go to stdout, where container runtimes and log collectors read an application's log."""
+"""Logging set-up: one line per event, a request id on request lines, never image content."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +8,7 @@ import sys
 def configure(level: str) -> None:
     root = logging.getLogger()
     if not any(getattr(h, "_facecore", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stdout)
+        handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler._facecore = True  # type: ignore[attr-defined]
         root.addHandler(handler)
