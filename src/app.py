@@ -1,10 +1,10 @@
 """Application factory and ``python -m src.app`` (a development server; production runs uWSGI)."""
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
-import uuid
 
 from flask import Flask, g, request
 
@@ -16,8 +16,10 @@ from src.pipeline import Pipeline
 from src.plugin_manager import PluginRegistry, build_plugin_manager
 from src.warmup import warm_up_image
 from src.web import endpoints, errors
+from src.web.headers import request_id
 from src.web.limits import Limits, RequestGuard
 from src.web.metrics import Metrics
+from src.web.routing import endpoint_of
 
 log = logging.getLogger("facecore")
 
@@ -61,9 +63,10 @@ def _guard(app: Flask, settings: Settings) -> None:
     metrics = Metrics()
     limits = Limits(max_body_bytes=settings.max_body_bytes, max_in_flight=settings.max_in_flight,
                     queue_timeout_ms=settings.queue_timeout_ms)
-    guard = RequestGuard(app.wsgi_app, limits, on_queue=metrics.on_queue)
+    endpoint = functools.partial(endpoint_of, url_map=app.url_map)
+    guard = RequestGuard(app.wsgi_app, limits, endpoint, on_queue=metrics.on_queue)
     metrics.track_in_flight(lambda: guard.limiter.in_flight)
-    app.wsgi_app = metrics.middleware(guard)  # type: ignore[method-assign]
+    app.wsgi_app = metrics.middleware(guard, endpoint)  # type: ignore[method-assign]
     app.extensions["facecore.metrics"] = metrics
     app.extensions["facecore.guard"] = guard
 
@@ -71,7 +74,7 @@ def _guard(app: Flask, settings: Settings) -> None:
 def _log_requests(app: Flask) -> None:
     @app.before_request
     def start() -> None:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+        g.request_id = request_id(request.environ)
         g.started = time.perf_counter()
 
     @app.after_request

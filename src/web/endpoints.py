@@ -10,6 +10,7 @@ from src.imaging import DecodeLimits, decode_image
 from src.pipeline import FaceResult, Pipeline
 from src.web import params
 from src.web.dto import box_json, face_json, json_response, vectorize_json
+from src.web.headers import CACHE_CONTROL
 from src.web.metrics import Metrics
 from src.web.openapi import DOCUMENT
 
@@ -82,7 +83,7 @@ def find_faces() -> Response:
 
 @bp.post("/find_faces_base64")
 def find_faces_base64() -> Response:
-    return _find_faces(params.base64_file(request.get_json(force=True, silent=True)))
+    return _find_faces(params.base64_file(params.json_body(request.get_data())))
 
 
 @bp.post("/scan_faces")
@@ -110,5 +111,5 @@ def vectorize() -> Response:
 
 @bp.after_app_request
 def no_caching(response: Response) -> Response:
-    response.headers["Cache-Control"] = "max-age=0, no-cache, no-store, must-revalidate, proxy-revalidate"
+    response.headers["Cache-Control"] = CACHE_CONTROL
     return response
