@@ -39,6 +39,7 @@ install-gpu: install
 
 ## Start the service (uWSGI) on ML_PORT with the configured plugins; models load and warm before serving.
 run: install
+	@$(BIN)/python -m src.preflight --port
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/uwsgi --ini uwsgi.ini
 
 ## Flask's development server (one process), as the seed's `python -m src.app`.

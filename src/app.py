@@ -86,13 +86,18 @@ def _log_requests(app: Flask) -> None:
         return response
 
 
+#: uWSGI's exit status for a worker whose app failed to load: with ``need-app`` the master then stops the
+#: whole server (any other status and it would replace the worker, forever).
+UWSGI_FAILED_APP_CODE = 22
+
+
 def wsgi_app() -> Flask:
-    """uWSGI's entry (``module = src.app:wsgi_app()``): load everything, or stop the worker with one line."""
+    """uWSGI's entry (``module = src.app:wsgi_app()``): load everything, or stop the server with one line."""
     try:
         return create_app()
     except StartupError as error:
         log.critical("cannot start: %s", error)
-        sys.exit(1)
+        sys.exit(UWSGI_FAILED_APP_CODE)
 
 
 def main() -> None:

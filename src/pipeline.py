@@ -49,6 +49,14 @@ class FindFacesResult:
     plugins_versions: dict[str, str]
 
 
+def _create(registry: PluginRegistry, variable: str, selection: str, kind: type[Plugin]) -> Plugin:
+    """``registry.create`` whose error names the setting that chose the plugin."""
+    try:
+        return registry.create(selection, kind)
+    except StartupError as error:
+        raise StartupError(f"{variable}={selection}: {error}") from None
+
+
 def elapsed_ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0
 
@@ -83,9 +91,9 @@ class Pipeline:
     # ----------------------------------------------------------------------------------- building
     @classmethod
     def from_settings(cls, settings: Settings, registry: PluginRegistry) -> "Pipeline":
-        detector = registry.create(settings.detector, FaceDetector)
-        calculator = registry.create(settings.calculator, Calculator)
-        extras = [registry.create(name, FacePlugin) for name in settings.extras]
+        detector = _create(registry, "FACE_DETECTION_PLUGIN", settings.detector, FaceDetector)
+        calculator = _create(registry, "CALCULATION_PLUGIN", settings.calculator, Calculator)
+        extras = [_create(registry, "EXTRA_PLUGINS", name, FacePlugin) for name in settings.extras]
         for extra in extras:
             if isinstance(extra, Calculator):
                 raise StartupError(f"EXTRA_PLUGINS names a calculator ({extra}); set it in CALCULATION_PLUGIN")

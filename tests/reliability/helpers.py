@@ -40,6 +40,9 @@ class SlowDetector(fakes.FaceDetector):
 class SlowCalculator(fakes.Calculator):
     def load(self, ctx):
         time.sleep(float(os.environ.get("SLOW_LOAD_S", "0")))
+        if os.environ.get("FAIL_LOAD"):
+            from src.errors import StartupError
+            raise StartupError(os.environ["FAIL_LOAD"])
 
 
 @hookimpl
