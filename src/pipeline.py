@@ -139,6 +139,10 @@ class Pipeline:
                 chosen.append(plugin)
         return chosen
 
+    def unknown(self, requested: Iterable[str]) -> list[str]:
+        """The requested slugs no configured plugin answers to (CompreFace ignores them; we say so)."""
+        return [slug for slug in dict.fromkeys(requested) if slug not in self.face_plugins]
+
     def detect(self, image: np.ndarray, threshold: float) -> list[DetectedFace]:
         """Faces with probability > threshold, in original pixels, largest box first."""
         small, scale = downscale(image, self.img_length_limit)

@@ -64,13 +64,14 @@ def main(argv: list[str] | None = None) -> int:
             continue
         try:
             folder = plugin.model_folder()
-            if args.source is not None:
-                store.import_from(backend_of(plugin), folder, plugin.model, args.source)
+            imported = (store.import_from(backend_of(plugin), folder, plugin.model, args.source)
+                        if args.source is not None else None)
             paths = store.ensure(backend_of(plugin), folder, plugin.model)
             if not args.no_prepare:  # converts MXNet/dlib files to ONNX now, so the server never writes
                 plugin.load(LoadContext(store, settings.device))
             for path in paths.values():
-                print(f"ok   {plugin}: {path}")
+                state = "ok  " if imported is None or path in imported else "present"
+                print(f"{state} {plugin}: {path}")
         except ModelNotAvailable as error:
             failures += 1
             print(f"FAIL {plugin}: {error}", file=sys.stderr)

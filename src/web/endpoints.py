@@ -1,10 +1,12 @@
 """The HTTP endpoints of CompreFace's core, plus the seed Vectorizer's /vectorize."""
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 import numpy as np
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 
 from src.imaging import DecodeLimits, decode_image
 from src.pipeline import FaceResult, Pipeline
@@ -15,6 +17,10 @@ from src.web.metrics import Metrics
 from src.web.openapi import DOCUMENT
 
 bp = Blueprint("core", __name__)
+log = logging.getLogger("facecore")
+IGNORED_HEADER = "X-Ignored-Face-Plugins"
+IGNORED_NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+MAX_IGNORED_NAMED = 16
 
 
 def pipeline() -> Pipeline:
@@ -70,10 +76,26 @@ def status() -> Response:
 def _find_faces(image_bytes: bytes) -> Response:
     image = read_image(image_bytes)  # the image is judged before the other arguments, as in CompreFace
     values = request.values
+    slugs = params.face_plugins(values)
     result = pipeline().find_faces(image, threshold=params.threshold(values), limit=params.limit(values),
-                                   slugs=params.face_plugins(values), detect_faces=params.detect_faces(values))
-    return json_response({"plugins_versions": result.plugins_versions,
-                          "result": [face_json(face) for face in observed(result.faces)]})
+                                   slugs=slugs, detect_faces=params.detect_faces(values))
+    response = json_response({"plugins_versions": result.plugins_versions,
+                              "result": [face_json(face) for face in observed(result.faces)]})
+    ignored = pipeline().unknown(slugs)
+    if ignored:
+        _say_ignored(response, ignored)
+    return response
+
+
+def _say_ignored(response: Response, ignored: list[str]) -> None:
+    """Unknown ``face_plugins`` are ignored, as CompreFace's clients expect, but not silently: a header
+    and a log line name them (only names that are safe tokens, at most 16; the rest are counted)."""
+    safe = [name for name in ignored if IGNORED_NAME.fullmatch(name)][:MAX_IGNORED_NAMED]
+    unnamed = len(ignored) - len(safe)
+    listed = ", ".join(safe + ([f"{unnamed} more"] if unnamed else []))
+    response.headers[IGNORED_HEADER] = listed
+    log.info("request_id=%s ignored unknown face_plugins: %s (configured: %s)", g.get("request_id", "-"), listed,
+             ", ".join(pipeline().face_plugins))
 
 
 @bp.post("/find_faces")

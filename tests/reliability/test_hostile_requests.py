@@ -200,3 +200,27 @@ def test_chunked_body_in_too_many_chunks_is_refused(app, monkeypatch):
     status, body, fake = run_chunked(app, monkeypatch, limits_module.MAX_CHUNKS + 5, 1)
     assert status.startswith("413") and b"chunks" in body
     assert fake.left > 0  # reading stopped at the cap
+
+
+# ------------------------------------------------------------------------------------- point 10: unknown plugins
+def test_unknown_face_plugins_are_ignored_but_named(app, caplog):
+    response = app.test_client().post("/find_faces?face_plugins=age,agee,calculator,mask",
+                                      data={"file": (io.BytesIO(IMAGE), "x.png")}, content_type="multipart/form-data")
+    assert response.status_code == 200  # CompreFace's behaviour for its clients
+    assert set(response.get_json()["plugins_versions"]) == {"detector", "age", "calculator"}
+    assert response.headers["X-Ignored-Face-Plugins"] == "agee, mask"
+    assert "ignored unknown face_plugins: agee, mask" in caplog.text
+
+
+def test_known_face_plugins_add_no_header(app):
+    response = app.test_client().post("/find_faces?face_plugins=age", data={"file": (io.BytesIO(IMAGE), "x.png")},
+                                      content_type="multipart/form-data")
+    assert response.status_code == 200 and "X-Ignored-Face-Plugins" not in response.headers
+
+
+def test_unsafe_unknown_names_are_counted_not_echoed(app):
+    names = ",".join(["bad\u00e9name", "x" * 100, *[f"n{i}" for i in range(20)]])
+    response = app.test_client().post("/find_faces", data={"file": (io.BytesIO(IMAGE), "x.png"), "face_plugins": names},
+                                      content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert response.headers["X-Ignored-Face-Plugins"] == ", ".join([f"n{i}" for i in range(16)] + ["6 more"])
