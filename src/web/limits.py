@@ -1,11 +1,12 @@
 """Request limits enforced at the WSGI level, before Flask reads a byte: the body cap and back-pressure.
 
 Why here and not in Flask: a declared ``Content-Length`` over the cap is refused without reading the
-body; a chunked body (no ``Content-Length``) is read with the cap applied while reading - uWSGI's
-``http-socket`` does not de-chunk, so it is read through ``uwsgi.chunked_read`` into one growing buffer,
-at most :data:`MAX_CHUNKS` chunks; and a request waiting for a free slot has not yet had its body read,
-chunked or not, so a queue of waiting requests costs no memory. Which requests take a slot is decided
-by the endpoint Flask routes them to (src/web/routing.py), never by the spelling of the path.
+body; a chunked body (no ``Content-Length``) is read with the cap applied while reading - uWSGI does
+not de-chunk (its HTTP router passes chunked bodies raw), so it is read through ``uwsgi.chunked_read``
+into one growing buffer, at most :data:`MAX_CHUNKS` chunks; and a request waiting for a free slot has
+not yet had its body read, chunked or not, so a queue of waiting requests costs no memory. Which
+requests take a slot is decided by the endpoint Flask routes them to (src/web/routing.py), never by
+the spelling of the path.
 """
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ IMAGE_ENDPOINTS = frozenset({"find_faces", "find_faces_base64", "scan_faces", "v
 CHUNK_TIMEOUT_S = 10
 #: A body of 20 MB in 1-byte chunks is 20 million reads: refused past this many chunks.
 MAX_CHUNKS = 65_536
+#: Past the cap, this much more of a chunked body is read and dropped so the client can read the 413.
+DRAIN_BYTES = 1024 * 1024
 
 
 class LengthRequired(FaceServiceError):
@@ -98,12 +101,16 @@ def read_chunked(environ: dict, cap: int) -> bytes | None:
     except ImportError:
         raise LengthRequired("A request body needs a Content-Length or chunked encoding") from None
     body = bytearray()  # one buffer: a list of a million 1-byte objects cost 2 GB
+    over = 0
     for _ in range(MAX_CHUNKS):
         chunk = uwsgi.chunked_read(CHUNK_TIMEOUT_S)
         if not chunk:
-            return bytes(body)
-        if len(body) + len(chunk) > cap:
-            return None
+            return None if over else bytes(body)
+        if over or len(body) + len(chunk) > cap:
+            over += len(chunk)  # read on, unkept, a little: a client still sending would miss the 413
+            if over > DRAIN_BYTES:
+                return None
+            continue
         body += chunk
     raise PayloadTooLarge(f"Request body is sent in more than {MAX_CHUNKS} chunks")
 
