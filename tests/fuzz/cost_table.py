@@ -27,6 +27,7 @@ CLASSES = {
     "animated WebP, 200,000 frames": "crafted.animated_webp(8, 8, 200_000)",
     "animated WebP, 5000x5000 canvas (accepted)": "crafted.animated_webp(5000, 5000)",
     "16-bit PNG, 7071x7071 (accepted)": "crafted.png16(7071, 7071)",
+    "8-bit RGB PNG, 7071x7071 (accepted)": "crafted.rgb_png(7071, 7071)",
 }
 
 PROBE = """

@@ -119,13 +119,22 @@ def apng_with_frames(frames: int) -> bytes:
     return data[:33] + actl + data[33:]
 
 
+def _flat_png(width: int, height: int, depth: int, colour: int, sample: bytes) -> bytes:
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + sample * width
+    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", body) + png_chunk(b"IEND", b"")
+
+
 def png16(width: int, height: int) -> bytes:
     """A 16-bit grey PNG (Pillow mode I;16), compressed to a few hundred KB whatever its size."""
-    compressor = zlib.compressobj(9)
-    row = b"\x00" + b"\x80\x00" * width
-    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    header = struct.pack(">IIBBBBB", width, height, 16, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", body) + png_chunk(b"IEND", b"")
+    return _flat_png(width, height, 16, 0, b"\x80\x00")
+
+
+def rgb_png(width: int, height: int) -> bytes:
+    """An 8-bit RGB PNG, the common case, compressed to a few hundred KB whatever its size."""
+    return _flat_png(width, height, 8, 2, b"\x10\x20\x30")
 
 
 def ico_with_png(width: int, height: int) -> bytes:

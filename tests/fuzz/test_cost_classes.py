@@ -96,7 +96,8 @@ print(json.dumps({"growth_mb": (after - before) / 1024, "pixels": shape[0] * sha
 
 #: generator, full size, bytes a decoded pixel may cost at most (x the pixel cap, a bound under 500 MB)
 MEMORY_CLASSES = {
-    "16-bit png": ("png16", (7071, 7071) if FULL else (2000, 2000), 8),
+    "16-bit png": ("png16", (7071, 7071) if FULL else (2000, 2000), 9),
+    "8-bit rgb png": ("rgb_png", (7071, 7071) if FULL else (2000, 2000), 9),
     "animated webp canvas": ("animated_webp", (5000, 5000) if FULL else (2000, 2000), 18),
 }
 
