@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 
 from src.config import Settings, load_settings
 from src.errors import StartupError
@@ -64,7 +64,8 @@ def _guard(app: Flask, settings: Settings) -> None:
     limits = Limits(max_body_bytes=settings.max_body_bytes, max_in_flight=settings.max_in_flight,
                     queue_timeout_ms=settings.queue_timeout_ms)
     endpoint = functools.partial(endpoint_of, url_map=app.url_map)
-    guard = RequestGuard(app.wsgi_app, limits, endpoint, on_queue=metrics.on_queue)
+    guard = RequestGuard(app.wsgi_app, limits, endpoints.route_endpoints(app, "POST"), endpoint,
+                         on_queue=metrics.on_queue)
     metrics.track_in_flight(lambda: guard.limiter.in_flight)
     app.wsgi_app = metrics.middleware(guard, endpoint)  # type: ignore[method-assign]
     app.extensions["facecore.metrics"] = metrics
@@ -78,7 +79,7 @@ def _log_requests(app: Flask) -> None:
         g.started = time.perf_counter()
 
     @app.after_request
-    def finish(response):  # type: ignore[no-untyped-def]
+    def finish(response: Response) -> Response:
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         log.info("request_id=%s %s %s -> %d in %.1f ms", g.get("request_id", "-"), request.method, request.path,
                  response.status_code, elapsed)

@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageFile, PngImagePlugin
 
+from src.config import DEFAULTS
 from src.errors import BadRequest, ImageReadError
 from src.image_structure import ImageTooLarge, TooManyFrames, check_declared
 
@@ -53,8 +54,8 @@ __all__ = ["DecodeLimits", "ImageTooLarge", "TooManyFrames", "decode_image", "do
 
 @dataclass(frozen=True)
 class DecodeLimits:
-    max_pixels: int = 50_000_000
-    max_frames: int = 100
+    max_pixels: int = DEFAULTS.max_pixels
+    max_frames: int = DEFAULTS.max_frames
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -132,7 +133,8 @@ def _band_converter(image: Image.Image) -> Callable[[Image.Image], np.ndarray]:
     if mode.startswith("I;16"):
         return lambda band: _grey_to_rgb(np.asarray(band).astype(np.uint32) * 255 // 65535)
     if mode == "I":  # 32-bit integers: scaled to the picture's own peak
-        peak = max(int(image.getextrema()[1]), 1)  # type: ignore[index]
+        low_high = image.getextrema()  # one band: (low, high)
+        peak = max(int(low_high[1]) if isinstance(low_high, tuple) else 1, 1)  # type: ignore[arg-type]
         return lambda band: _grey_to_rgb(np.clip(np.asarray(band), 0, None).astype(np.int64) * 255 // peak)
     if mode == "F":
         return lambda band: _grey_to_rgb(np.clip(np.asarray(band), 0, 255))

@@ -162,3 +162,15 @@ def test_timing_listeners_see_every_plugin_call(app, client, png):
     app.extensions["facecore.pipeline"].timing_listeners.append(lambda p, ms, n: seen.append((p.slug, n)))
     post(client, png, face_plugins="calculator,age")
     assert seen == [("detector", 2), ("calculator", 2), ("age", 2)]
+
+
+def test_the_routes_are_listed_once_by_the_blueprint():
+    """The limits' image endpoints come from the blueprint's rules; metric labels from the routed endpoint."""
+    from src.app import create_app
+    from src.web.endpoints import route_endpoints
+    from tests.fakes import FAKE_SETTINGS, fake_pipeline
+
+    app = create_app(FAKE_SETTINGS, pipeline=fake_pipeline())
+    assert route_endpoints(app, "POST") == {"find_faces", "find_faces_base64", "scan_faces", "vectorize"}
+    assert app.extensions["facecore.guard"].image_endpoints == route_endpoints(app, "POST")
+    assert route_endpoints(app) >= {"healthcheck", "status", "metrics"}

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import numpy as np
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 
 from src.imaging import DecodeLimits, decode_image
 from src.pipeline import FaceResult, Pipeline
@@ -15,12 +15,20 @@ from src.web.dto import box_json, face_json, json_response, vectorize_json
 from src.web.headers import CACHE_CONTROL
 from src.web.metrics import Metrics
 from src.web.openapi import DOCUMENT
+from src.web.routing import rule_name
 
 bp = Blueprint("core", __name__)
 log = logging.getLogger("facecore")
 IGNORED_HEADER = "X-Ignored-Face-Plugins"
 IGNORED_NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 MAX_IGNORED_NAMED = 16
+
+
+def route_endpoints(app: Flask, method: str | None = None) -> frozenset[str]:
+    """The endpoints this blueprint serves on ``app`` (only those answering ``method`` when given), named as
+    src/web/routing.py names a routed request: the one list of routes, read by the limits' image endpoints."""
+    return frozenset(rule_name(rule) for rule in app.url_map.iter_rules()
+                     if rule.endpoint.startswith(f"{bp.name}.") and (method is None or method in (rule.methods or ())))
 
 
 def pipeline() -> Pipeline:

@@ -16,14 +16,13 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from src.config import DEFAULTS
 from src.errors import FaceServiceError, PayloadTooLarge, ServiceUnavailable
 from src.web.errors import error_body
 from src.web.headers import common_headers
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
-#: endpoints that decode an image and run models: the only ones that take an in-flight slot
-IMAGE_ENDPOINTS = frozenset({"find_faces", "find_faces_base64", "scan_faces", "vectorize"})
 CHUNK_TIMEOUT_S = 10
 #: A body of 20 MB in 1-byte chunks is 20 million reads: refused past this many chunks.
 MAX_CHUNKS = 65_536
@@ -38,9 +37,9 @@ class LengthRequired(FaceServiceError):
 
 @dataclass(frozen=True)
 class Limits:
-    max_body_bytes: int = 20 * 1024 * 1024
-    max_in_flight: int = 4
-    queue_timeout_ms: int = 500
+    max_body_bytes: int = DEFAULTS.max_body_bytes
+    max_in_flight: int = DEFAULTS.max_in_flight
+    queue_timeout_ms: int = DEFAULTS.queue_timeout_ms
     retry_after_s: int = 1
 
 
@@ -97,7 +96,7 @@ def read_chunked(environ: dict, cap: int) -> bytes | None:
         data = environ["wsgi.input"].read(cap + 1)
         return None if len(data) > cap else data
     try:
-        import uwsgi  # type: ignore[import-not-found]
+        import uwsgi
     except ImportError:
         raise LengthRequired("A request body needs a Content-Length or chunked encoding") from None
     body = bytearray()  # one buffer: a list of a million 1-byte objects cost 2 GB
@@ -118,9 +117,10 @@ def read_chunked(environ: dict, cap: int) -> bytes | None:
 class RequestGuard:
     """WSGI middleware: body cap (413) and the in-flight limit (503 with Retry-After) for image endpoints."""
 
-    def __init__(self, app: WSGIApp, limits: Limits, endpoint: Callable[[dict], str],
+    def __init__(self, app: WSGIApp, limits: Limits, image_endpoints: frozenset[str], endpoint: Callable[[dict], str],
                  on_queue: Callable[[float, bool], None] | None = None) -> None:
         self.app = app
+        self.image_endpoints = image_endpoints  # where the in-flight limit applies: the blueprint's POST endpoints
         self.limits = limits
         self.endpoint = endpoint
         self.limiter = InFlightLimiter(limits.max_in_flight, limits.queue_timeout_ms / 1000.0)
@@ -130,7 +130,7 @@ class RequestGuard:
         length = declared_length(environ)
         if length is not None and length > self.limits.max_body_bytes:
             return error_response(environ, start_response, self._too_large())
-        if self.endpoint(environ) not in IMAGE_ENDPOINTS:
+        if self.endpoint(environ) not in self.image_endpoints:
             return self.app(environ, start_response)
         started = time.perf_counter()
         admitted = self.limiter.acquire()

@@ -71,7 +71,7 @@ class Metrics:
             label = endpoint(environ)
             seen: dict[str, int] = {}
 
-            def recording_start(status: str, headers: list, exc_info=None):  # type: ignore[no-untyped-def]
+            def recording_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
                 seen["status"] = int(status.split(" ", 1)[0])
                 return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Map, RequestRedirect
+from werkzeug.routing import Map, RequestRedirect, Rule
 
 ENVIRON_KEY = "facecore.endpoint"
 #: the label of a request no view answers (404, 405): bounded, whatever the path says
@@ -17,20 +17,25 @@ UNROUTED = "other"
 
 
 def endpoint_of(environ: dict, url_map: Map) -> str:
-    """The view's name without its blueprint (``find_faces``), or :data:`UNROUTED`; cached in ``environ``."""
+    """The routed rule's path without slashes (``find_faces``), or :data:`UNROUTED`; cached in ``environ``."""
     endpoint = environ.get(ENVIRON_KEY)
     if endpoint is None:
         endpoint = environ[ENVIRON_KEY] = _match(environ, url_map)
     return endpoint
 
 
+def rule_name(rule: Rule) -> str:
+    """How a route is named in labels and limits: its path without slashes (``/metrics`` -> ``metrics``)."""
+    return rule.rule.strip("/") or "/"
+
+
 def _match(environ: dict, url_map: Map) -> str:
     try:
         adapter = url_map.bind_to_environ(environ)
         try:
-            endpoint, _ = adapter.match()
+            rule, _ = adapter.match(return_rule=True)
         except RequestRedirect as redirect:  # a merged-slash spelling: judged as where it leads
-            endpoint, _ = adapter.match(urlsplit(redirect.new_url).path)
+            rule, _ = adapter.match(urlsplit(redirect.new_url).path, return_rule=True)
     except (HTTPException, ValueError):
         return UNROUTED
-    return str(endpoint).rsplit(".", 1)[-1]
+    return rule_name(rule)

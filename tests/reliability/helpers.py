@@ -32,6 +32,8 @@ from tests import fakes
 
 
 class SlowDetector(fakes.FaceDetector):
+    name = "slowtest.SlowDetector"
+
     def detect(self, image, threshold):
         if image.shape[1] == 123:
             time.sleep(float(os.environ.get("SLOW_DETECT_S", "2")))
@@ -39,6 +41,8 @@ class SlowDetector(fakes.FaceDetector):
 
 
 class SlowCalculator(fakes.Calculator):
+    name = "slowtest.SlowCalculator"
+
     def load(self, ctx):
         time.sleep(float(os.environ.get("SLOW_LOAD_S", "0")))
         if os.environ.get("FAIL_LOAD"):
