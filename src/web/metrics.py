@@ -5,7 +5,8 @@ those of workers that died and were respawned included, so counters only grow (p
 multiprocess mode). The workers share a folder named after the uWSGI master's pid, under
 ``PROMETHEUS_MULTIPROC_DIR`` (default: the temp folder's ``facecore-metrics``); a new server starts with an
 empty one, and folders of servers no longer running are removed. Outside uWSGI (tests, the development
-server) each app has its own registry. Labels are bounded: an unknown path is counted as ``other``.
+server) each app has its own registry. Labels are bounded: requests are counted by the endpoint Flask routes
+them to (src/web/routing.py), and a request no view answers as ``other``, never by its path's text.
 """
 from __future__ import annotations
 
@@ -82,12 +83,6 @@ def enable_multiprocess(master_pid: int | None = None) -> Path | None:
     return folder
 
 
-def endpoint_label(path: str, known_paths: frozenset[str]) -> str:
-    """The path without its slashes when the service serves it, else ``other`` (labels stay bounded)."""
-    path = path.rstrip("/") or "/"
-    return path.lstrip("/") if path in known_paths else "other"
-
-
 def outcome_label(status: int) -> str:
     if status < 400:
         return "ok"
@@ -99,9 +94,8 @@ def outcome_label(status: int) -> str:
 class Metrics:
     """The service's instruments, on a registry of their own."""
 
-    def __init__(self, known_paths: frozenset[str], shared_dir: Path | None = None) -> None:
+    def __init__(self, shared_dir: Path | None = None) -> None:
         """``shared_dir``: the workers' folder from :func:`enable_multiprocess` (None: this process only)."""
-        self.known_paths = known_paths  # the blueprint's routes (src.web.endpoints.route_paths)
         self.shared_dir = shared_dir
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
@@ -146,12 +140,12 @@ class Metrics:
         """A pipeline timing listener: one model call of ``plugin`` (exact, batched calls included)."""
         self.plugin_seconds.labels(plugin.slug).observe(milliseconds / 1000.0)
 
-    def middleware(self, app: Callable) -> Callable:
-        """Outermost WSGI layer: counts every answer, the ones the limits give included."""
+    def middleware(self, app: Callable, endpoint: Callable[[dict], str]) -> Callable:
+        """Outermost WSGI layer: counts every answer, the ones the limits give included, by ``endpoint(environ)``."""
 
         def counted(environ: dict, start_response: Callable) -> Iterable[bytes]:
             started = time.perf_counter()
-            endpoint = endpoint_label(environ.get("PATH_INFO", ""), self.known_paths)
+            label = endpoint(environ)
             seen: dict[str, int] = {}
 
             def recording_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -160,8 +154,8 @@ class Metrics:
 
             def finish() -> None:
                 status = seen.get("status", 500)
-                self.requests.labels(endpoint, str(status), outcome_label(status)).inc()
-                self.latency.labels(endpoint).observe(time.perf_counter() - started)
+                self.requests.labels(label, str(status), outcome_label(status)).inc()
+                self.latency.labels(label).observe(time.perf_counter() - started)
                 self.in_flight.set(self._read_in_flight())
 
             try:  # every response is built in full by the time the call returns (no streaming)
