@@ -15,7 +15,7 @@ $(BIN)/python -m mypy
 endef
 export ML_PORT UWSGI_PROCESSES UWSGI_THREADS UWSGI_HARAKIRI UWSGI_LISTEN
 
-.PHONY: run serve-dev test test-unit lint performance fuzz fuzz-atheris soak download-models install install-dev install-gpu clean
+.PHONY: run serve-dev test test-unit docker-test lint performance fuzz fuzz-atheris soak download-models install install-dev install-gpu clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) (Python 3.11)"; exit 1; }
@@ -40,6 +40,7 @@ install-gpu: install
 
 ## Start the service (uWSGI) on ML_PORT with the configured plugins; models load and warm before serving.
 run: install
+	@$(BIN)/python -m src.preflight --port
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/uwsgi --ini uwsgi.ini
 
 ## Flask's development server (one process), as the seed's `python -m src.app`.
@@ -50,6 +51,10 @@ serve-dev: install
 test: install-dev
 	$(BIN)/python -m pytest -m "not performance" -q
 	$(LINT)
+
+## Build the Docker image and exercise it for real (deploy/docker-test.sh; starts its own engine as root if needed).
+docker-test:
+	bash deploy/docker-test.sh
 
 test-unit: install-dev
 	$(BIN)/python -m pytest -m "not performance and not integration" -q
@@ -64,7 +69,7 @@ performance: install-dev
 
 ## Longer fuzzing than make test does (mutations, hypothesis, schemathesis), and atheris on the decoder.
 fuzz: install-dev
-	MUTATION_CASES=20000 FUZZ_EXAMPLES=20000 SCHEMATHESIS_EXAMPLES=500 $(BIN)/python -m pytest tests/fuzz -q
+	COST_SCALE=full MUTATION_CASES=20000 FUZZ_EXAMPLES=20000 SCHEMATHESIS_EXAMPLES=500 $(BIN)/python -m pytest tests/fuzz -q
 
 fuzz-atheris: install-dev
 	$(BIN)/pip install --quiet atheris && $(BIN)/python -m tests.fuzz.atheris_decode -max_total_time=600

@@ -153,8 +153,9 @@ class ModelStore:
         return target
 
     def import_from(self, backend: str, slug: str, spec: ModelSpec, folder: Path) -> list[Path]:
-        """Copy files obtained elsewhere into the store, verified where a checksum is known. A file declared
-        as a zip member is also found inside the zips of ``folder``, as the zips were downloaded."""
+        """Copy files obtained elsewhere into the store, verified where a checksum is known; returns the
+        files copied. A file declared as a zip member is also found inside the zips of ``folder``, as the zips
+        were downloaded. A file missing from ``folder`` but already in the store is verified and kept."""
         imported = []
         for file in spec.files:
             if file.source.startswith("package:"):
@@ -163,6 +164,9 @@ class ModelStore:
             target.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=target.parent, prefix=".import-") as scratch:
                 found = self._find_import(file, folder, Path(scratch))
+                if found is None and target.exists():  # already in the store: checked, nothing to import
+                    self._verify(spec, file, target, self._key(target))
+                    continue
                 if found is None:
                     raise ModelNotAvailable(spec.name, file.filename, f"not found under {folder}")
                 self._check_digest(spec, file, found, self._key(target))

@@ -1,7 +1,7 @@
 """CompreFace's default build's environment strings, pasted as they are: offline without models the service
 stops with one line naming the missing model, its file, URL and the import command (never "unknown plugin");
 with the models imported (random-weight stand-ins built by TensorFlow, zipped as CompreFace distributes them)
-it starts and answers every plugin's JSON."""
+it starts and answers every plugin's JSON, the same from 8 threads as from one."""
 from __future__ import annotations
 
 import io
@@ -14,7 +14,7 @@ import pytest
 from src.app import create_app
 from src.config import load_settings
 from src.errors import StartupError
-from tests.reliability.helpers import ROOT
+from tests.reliability.helpers import ROOT, assert_same_answers_from_threads
 from tests.shared_data import shared_path
 
 COMPREFACE_DEFAULT = {
@@ -83,7 +83,7 @@ def test_with_the_models_imported_the_default_build_starts_and_answers(tmp_path)
                                "--root", str(root)], capture_output=True, text=True, timeout=900, cwd=ROOT,
                               env={**__import__("os").environ, **COMPREFACE_DEFAULT, "MODELS_ROOT": str(root)})
     assert imported.returncode == 0, imported.stderr
-    client = create_app(settings(root)).test_client()
+    client = create_app(settings(root, MAX_IN_FLIGHT="8")).test_client()
     status = client.get("/status").get_json()
     assert status["calculator_version"] == "facenet.Calculator"
     assert set(status["available_plugins"]) == {"detector", "calculator", "landmarks", "age", "gender", "mask",
@@ -100,3 +100,5 @@ def test_with_the_models_imported_the_default_build_starts_and_answers(tmp_path)
     assert face["gender"]["value"] in ("male", "female")
     assert set(body["plugins_versions"]) == {"detector", "calculator", "age", "gender", "mask", "landmarks", "pose"}
     assert set(face["execution_time"]) >= {"mask", "age", "gender", "calculator", "detector"}
+    images = [shared_path(f"datasets/deepface/{name}").read_bytes() for name in ("img1.jpg", "couple.jpg")]
+    assert_same_answers_from_threads(client, images, "calculator,age,gender,mask,landmarks,pose")

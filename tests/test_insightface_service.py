@@ -114,6 +114,7 @@ def test_the_8_thread_tests_cover_every_builtin_plugin():
     from src.plugin_manager import PluginRegistry, build_plugin_manager
     from tests.plugins.extras.test_service import EXTRAS as EXTRAS_FAMILY
     from tests.reliability.test_real_plugins import CONFIGS
+    from tests.test_compreface_builds import COMPREFACE_DEFAULT
 
     registry = PluginRegistry.from_manager(build_plugin_manager())
     builtin = {name for name, cls in registry.classes.items() if cls.__module__.startswith("plugins.")}
@@ -122,6 +123,8 @@ def test_the_8_thread_tests_cover_every_builtin_plugin():
     covered |= {"insightface.FaceDetector", "opencv.FaceDetector", "insightface.Calculator"}
     covered |= {s.split("@")[0] for s in THREAD_EXTRAS.split()}
     covered |= set(EXTRAS_FAMILY)  # tests/plugins/extras/test_service.py runs them from 8 threads
+    compreface = load_settings(COMPREFACE_DEFAULT)  # tests/test_compreface_builds.py, 8 threads
+    covered |= {s.split("@")[0] for s in (compreface.detector, compreface.calculator, *compreface.extras)}
     assert builtin <= covered, f"not run from 8 threads: {sorted(builtin - covered)}"
 
 
