@@ -43,13 +43,13 @@ serve-dev: install
 ## Unit + integration tests (what CI runs).
 test: install-dev
 	$(BIN)/python -m pytest -m "not performance" -q
-	$(BIN)/python -m pylama --options pylama.ini src plugins srcext tools tests
+	$(BIN)/python -m pylama --options pylama.ini src plugins srcext tools training tests
 
 test-unit: install-dev
 	$(BIN)/python -m pytest -m "not performance and not integration" -q
 
 lint: install-dev
-	$(BIN)/python -m pylama --options pylama.ini src plugins srcext tools tests
+	$(BIN)/python -m pylama --options pylama.ini src plugins srcext tools training tests
 
 performance: install-dev
 	$(BIN)/python -m pytest -m performance -q
