@@ -51,7 +51,7 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 64  #: global batch (split over DDP processes)
     max_steps: int = 0  #: stop after this many steps (0 = no limit)
-    time_limit_minutes: float = 0.0  #: stop at the end of the first epoch past this (0 = no limit)
+    time_limit_minutes: float = 0.0  #: stop training after this long (the epoch is cut short, then evaluated)
     amp: bool = False  #: mixed precision (CUDA only)
     device: str = "auto"  #: auto, cpu, cuda, cuda:N
     seed: int = 0
@@ -61,7 +61,8 @@ class TrainConfig:
     resume: str = ""  #: a checkpoint of this run to continue from
     eval_batch_size: int = 128
     eval_before: bool = False  #: evaluate once before the first step (the starting point of a fine-tune)
-    progress: bool = True
+    progress: bool = True  #: tqdm bars
+    log_every: int = 10  #: print the loss every this many steps (0 = never)
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}

@@ -22,7 +22,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from tools.common.pairs import Pair, folder_pairs, read_lfw_pairs
+from tools.common.images import identity_folders
+from tools.common.pairs import Pair, deal_folds, read_lfw_pairs
 from tools.evaluate_verification import Verification, evaluate as verification_figures
 
 Embed = Callable[[np.ndarray], np.ndarray]  # uint8 RGB (N, 112, 112, 3) -> (N, D)
@@ -58,9 +59,15 @@ def lfw_pair_set(aligned: Path, pairs_file: Path | None = None) -> PairSet:
     return pair_set_from_pairs("LFW", read_lfw_pairs(pairs_file, aligned, suffix=".png"))
 
 
-def folder_pair_set(root: Path) -> PairSet:
-    """Validation identities (a folder each): the identity-folder protocol of tools.common.pairs."""
-    return pair_set_from_pairs(Path(root).name, folder_pairs(Path(root)))
+def folder_pair_set(root: Path, folds: int = 10) -> PairSet:
+    """Validation identities (a folder each): every identity's consecutive photos (1-2, 2-3, ...) as same
+    pairs, and as many different pairs (photo i of identity k with photo i of identity k+1)."""
+    identities = [files for files in identity_folders(Path(root)).values() if len(files) >= 2]
+    pairs = [Pair(files[i], files[i + 1], True) for files in identities for i in range(len(files) - 1)]
+    for k, files in enumerate(identities if len(identities) > 1 else []):
+        other = identities[(k + 1) % len(identities)]
+        pairs += [Pair(files[i], other[i], False) for i in range(min(len(files), len(other)) - 1)]
+    return pair_set_from_pairs(Path(root).name, deal_folds(pairs, folds))
 
 
 def bin_pair_set(path: Path) -> PairSet:

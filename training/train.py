@@ -84,8 +84,10 @@ class Trainer:
             from torch.nn.parallel import DistributedDataParallel
 
             ids = [world.device.index] if world.device.type == "cuda" else None
-            self.train_model = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(self.model),
-                                                       device_ids=ids)
+            # Batch-norm statistics over the global batch need SyncBatchNorm, which runs on GPUs only: on
+            # CPUs each process normalises with its own share of the batch.
+            shared = nn.SyncBatchNorm.convert_sync_batchnorm(self.model) if ids else self.model
+            self.train_model = DistributedDataParallel(shared, device_ids=ids)
             self.train_loss = DistributedDataParallel(self.loss, device_ids=ids)
         self.optimizer = self._optimizer()
         self.amp = config.amp and world.device.type == "cuda"
@@ -93,6 +95,7 @@ class Trainer:
         self.position = Position()
         self.best = -math.inf
         self.history: list[dict[str, Any]] = []
+        self.step_losses: list[float] = []  #: this process's loss at each step it ran
         self.out = Path(config.out)
         self.writer = None
         if config.resume:
@@ -220,36 +223,45 @@ class Trainer:
             self.out.mkdir(parents=True, exist_ok=True)
             (self.out / "config.json").write_text(json.dumps(dataclasses.asdict(config), indent=1))
             self.writer = _summary_writer(self.out)
-        started = time.monotonic()
         if self.world.main and self.position.step == 0 and config.eval_before:
             record = {"epoch": 0, "step": 0, **self.evaluate()}
             with (self.out / "metrics.jsonl").open("a") as handle:
                 handle.write(json.dumps(record) + "\n")
             print("before training: " + " ".join(f"{k}={v}" for k, v in record.items()), flush=True)
+        trained = 0.0  # seconds spent in training steps: the time limit leaves evaluation out
         while self.position.epoch < config.epochs:
-            losses, accuracies, epoch_started = [], [], time.perf_counter()
+            losses, accuracies, epoch_started, out_of_time = [], [], time.perf_counter(), False
             remaining = self.steps_per_epoch() - self.position.batch
             batches = self.batches()
             if self.world.main and config.progress:
                 batches = progress(batches, f"epoch {self.position.epoch + 1}", total=remaining)
             for images, labels in batches:
                 loss, accuracy = self.train_step(images, labels)
+                self.step_losses.append(loss)
                 losses.append(loss)
                 accuracies.append(accuracy)
                 self.position = Position(self.position.epoch, self.position.step + 1, self.position.batch + 1)
                 if self.world.main:
                     self._log_scalars({"train/loss": loss, "train/lr": self.optimizer.param_groups[-1]["lr"],
                                        "train/accuracy": accuracy}, self.position.step)
+                    if config.log_every and self.position.step % config.log_every == 0:
+                        print(f"step {self.position.step} epoch {self.position.epoch + 1} loss {loss:.4f} "
+                              f"accuracy {accuracy:.3f} lr {self.optimizer.param_groups[-1]['lr']:.5f}", flush=True)
                 if config.max_steps and self.position.step >= config.max_steps:
                     if self.world.main:
                         checkpoint.save(self.out / "last.pt", self.state())
                     return
+                if config.time_limit_minutes and trained + time.perf_counter() - epoch_started > \
+                        config.time_limit_minutes * 60:
+                    out_of_time = True
+                    break
+            trained += time.perf_counter() - epoch_started
             if self.world.main:
                 self.end_epoch(losses, accuracies, time.perf_counter() - epoch_started,
                                len(losses) * config.batch_size)
             else:
                 self.position = Position(self.position.epoch + 1, self.position.step, 0)
-            if config.time_limit_minutes and time.monotonic() - started > config.time_limit_minutes * 60:
+            if out_of_time:
                 break
 
     def close(self) -> None:
