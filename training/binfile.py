@@ -2,7 +2,9 @@
 ``(images, issame)``, images the JPEG/PNG bytes of aligned 112x112 faces, two per pair, issame one bool per pair.
 
 A pickle can run any code while it loads, so these are read by an unpickler that builds only bytes, lists,
-tuples and booleans: it resolves no global at all (no class, no function), and the result's shape is checked.
+tuples and booleans: it resolves no global (no class, no function) except ``_codecs.encode``, answered by our
+own function that only turns a latin-1 string into bytes (how Python 3 writes bytes at protocol 2); the
+result's shape is checked.
 """
 from __future__ import annotations
 
@@ -16,8 +18,17 @@ class UnsafePickle(ValueError):
     """The file holds something other than bytes, lists and booleans."""
 
 
+def _latin1_bytes(text: object, encoding: object = "latin1") -> bytes:
+    """What protocol-2 pickles made by Python 3 call for each bytes object: ``_codecs.encode(str, 'latin1')``."""
+    if not isinstance(text, str) or encoding != "latin1":
+        raise UnsafePickle("refused: _codecs.encode with anything but (str, 'latin1')")
+    return text.encode("latin1")
+
+
 class _BytesListsBools(pickle.Unpickler):
     def find_class(self, module: str, name: str):  # noqa: D401 - the pickle API's name
+        if (module, name) == ("_codecs", "encode"):
+            return _latin1_bytes  # our own, which only turns a latin-1 string into bytes
         raise UnsafePickle(f"refused: the pickle asks for {module}.{name}; a .bin holds only bytes, lists, bools")
 
     def persistent_load(self, pid):
