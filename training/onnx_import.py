@@ -48,6 +48,8 @@ class OnnxModule(nn.Module):
         weights = {t.name: numpy_helper.to_array(t).copy() for t in model.graph.initializer}
         nodes = list(model.graph.node)
         nodes = self._fold_input_scaling(nodes, weights, model.graph.input[0].name)
+        nodes = self._constant_identities(nodes, weights)
+        self._untie(nodes, weights)
         batch_norm_stats = {name for n in nodes if n.op_type == "BatchNormalization" for name in n.input[3:5]}
         self.names: dict[str, str] = {}
         for name, value in weights.items():
@@ -64,6 +66,32 @@ class OnnxModule(nn.Module):
             raise UnsupportedOnnx(f"{path}: the ONNX reader has no operator {', '.join(unknown)}")
         self.input_name = next(i.name for i in model.graph.input if i.name not in weights)
         self.output_name = model.graph.output[0].name
+
+    @staticmethod
+    def _constant_identities(nodes: list, weights: dict[str, np.ndarray]) -> list:
+        """torch's exporter names a shared weight through Identity nodes: make each output a weight itself."""
+        kept = []
+        for node in nodes:
+            if node.op_type == "Identity" and node.input[0] in weights:
+                weights[node.output[0]] = weights[node.input[0]].copy()
+            else:
+                kept.append(node)
+        return kept
+
+    @staticmethod
+    def _untie(nodes: list, weights: dict[str, np.ndarray]) -> None:
+        """Exporters store equal tensors once (a fresh BN's ones and zeros): one copy per use, so that
+        training moves each weight on its own and no statistic is also a parameter."""
+        used: set[str] = set()
+        for node in nodes:
+            for position, name in enumerate(node.input):
+                if name not in weights:
+                    continue
+                if name in used:
+                    copy = f"{name}__{len(weights)}"
+                    weights[copy] = weights[name].copy()
+                    node.input[position] = name = copy
+                used.add(name)
 
     @staticmethod
     def _fold_input_scaling(nodes: list, weights: dict[str, np.ndarray], data: str) -> list:
