@@ -112,13 +112,18 @@ def torch_embedder(model, device: str = "cpu") -> Embed:
 
 
 def onnx_embedder(path: Path) -> Embed:
+    """ONNX Runtime on the file, fed as the service feeds it: raw pixels to a graph that scales them itself
+    (a Sub/Mul before its first Conv, as mobileface_v2), else (x - 127.5) / 127.5."""
     import onnxruntime as ort
+
+    from plugins.insightface.blob import normalises_itself
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
+    mean, scale = (0.0, 1.0) if normalises_itself(Path(path)) else (127.5, 127.5)
 
     def embed(images: np.ndarray) -> np.ndarray:
-        blob = (images.transpose(0, 3, 1, 2).astype(np.float32) - 127.5) / 127.5
+        blob = (images.transpose(0, 3, 1, 2).astype(np.float32) - mean) / scale
         return session.run(None, {name: blob})[0]
 
     return embed
