@@ -7,6 +7,12 @@ UWSGI_PROCESSES ?= 2
 UWSGI_THREADS ?= 1
 UWSGI_HARAKIRI ?= 60
 UWSGI_LISTEN ?= 64
+LINT_PATHS := facecore src plugins srcext tools training tests
+define LINT
+$(BIN)/python -m pylama --options pylama.ini $(LINT_PATHS)
+$(BIN)/python -m ruff check $(LINT_PATHS)
+$(BIN)/python -m mypy
+endef
 export ML_PORT UWSGI_PROCESSES UWSGI_THREADS UWSGI_HARAKIRI UWSGI_LISTEN
 
 .PHONY: run serve-dev test test-unit lint performance fuzz fuzz-atheris soak download-models install install-dev install-gpu clean
@@ -43,13 +49,15 @@ serve-dev: install
 ## Unit + integration tests (what CI runs).
 test: install-dev
 	$(BIN)/python -m pytest -m "not performance" -q
-	$(BIN)/python -m pylama --options pylama.ini src plugins srcext tools training tests
+	$(LINT)
 
 test-unit: install-dev
 	$(BIN)/python -m pytest -m "not performance and not integration" -q
 
+## pylama (pycodestyle + pyflakes), ruff (with import order: `ruff check --fix .` sorts them) and mypy
+## (facecore, src, plugins, srcext: pyproject.toml).
 lint: install-dev
-	$(BIN)/python -m pylama --options pylama.ini src plugins srcext tools training tests
+	$(LINT)
 
 performance: install-dev
 	$(BIN)/python -m pytest -m performance -q

@@ -95,14 +95,15 @@ def make_detector(steps: str, margins: bool):
     from plugins.facenet.detector import COMPREFACE_MARGINS, MTCNN, FaceDetector
     from src.config import load_settings
     from src.model_store import ModelStore
-    from src.plugin_api import LoadContext, ModelSpec
+    from src.pipeline import load_plugin
+    from src.plugin_api import ModelSpec
 
     options = dict(MTCNN.options)
     options["steps"] = COMPREFACE_STEPS if steps == "compreface" else COMMON_STEPS
     options["margins"] = COMPREFACE_MARGINS if margins else None
     spec = ModelSpec(MTCNN.name, MTCNN.files, MTCNN.licence, options=options)
-    detector = FaceDetector("facenet.FaceDetector", spec)
-    detector.load(LoadContext(ModelStore(Path("/nonexistent-model-root"), offline=True), load_settings().device))
+    detector = FaceDetector(spec)
+    load_plugin(detector, ModelStore(Path("/nonexistent-model-root"), offline=True), load_settings().device)
     return detector
 
 

@@ -17,8 +17,13 @@ from typing import Sequence
 
 from tools.common.images import identity_folders, is_image
 from tools.common.progress import progress
-from tools.common.service import add_pipeline_args, build_detector_only, parse_tool_args, settings_from_args, \
-    tool_parser
+from tools.common.service import (
+    add_pipeline_args,
+    build_detector_only,
+    parse_tool_args,
+    settings_from_args,
+    tool_parser,
+)
 
 NO_FACE_LIST = "no_face.txt"
 

@@ -9,8 +9,9 @@ import argparse
 from pathlib import Path
 
 from tools.common.annotations import Truth, load_all
+from tools.common.shared import shared_root
 
-DLIB_FACES = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "dlib-faces"
+DLIB_FACES = shared_root() / "datasets" / "dlib-faces"
 
 
 def default_annotations() -> list[Path]:
