@@ -85,3 +85,27 @@ def test_unreadable_coefficients_stop_the_start_with_a_clear_error(trained, tmp_
                               "EXTRA_PLUGINS": "", "CALCULATION_PLUGIN": "insightface.Calculator@broken"})
     with pytest.raises(StartupError, match="similarity coefficients"):
         create_app(settings)
+
+
+def test_int8_export_stays_close_to_float(trained, tmp_path, capsys):
+    from training.export import aligned_faces
+    from training.export import main as export
+
+    root, faces = trained
+    assert export([str(root / "run" / "last.pt"), str(tmp_path / "m.onnx"), "--int8", "--calibration",
+                   str(faces)]) == 0
+    printed = capsys.readouterr().out
+    assert "m.onnx:" in printed and "m.int8.onnx:" in printed and "ms/face" in printed
+    images = aligned_faces(faces, 12)
+    full, small = onnx_embedder(tmp_path / "m.onnx")(images), onnx_embedder(tmp_path / "m.int8.onnx")(images)
+    cosine = np.sum(full * small, 1) / np.linalg.norm(full, axis=1) / np.linalg.norm(small, axis=1)
+    assert cosine.min() > 0.9
+    assert (tmp_path / "m.int8.onnx").stat().st_size < (tmp_path / "m.onnx").stat().st_size / 2
+
+
+def test_int8_needs_calibration_faces(trained, tmp_path):
+    from training.export import main as export
+
+    root, _ = trained
+    with pytest.raises(SystemExit):
+        export([str(root / "run" / "last.pt"), str(tmp_path / "m.onnx"), "--int8"])
