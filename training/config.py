@@ -43,6 +43,7 @@ class TrainConfig:
     optimizer: str = "sgd"  #: sgd or adam
     lr: float = 0.1
     backbone_lr_scale: float = 1.0  #: fine-tuning: the backbone's lr is lr x this
+    freeze_bn: bool = False  #: fine-tuning: batch norm keeps its stored statistics
     momentum: float = 0.9
     weight_decay: float = 5e-4
     lr_steps: list[int] = field(default_factory=list)  #: epochs at which lr is multiplied by lr_gamma

@@ -65,6 +65,8 @@ class OnnxModule(nn.Module):
         if unknown:
             raise UnsupportedOnnx(f"{path}: the ONNX reader has no operator {', '.join(unknown)}")
         self.input_name = next(i.name for i in model.graph.input if i.name not in weights)
+        #: fine-tuning on small batches: normalise with the stored statistics and leave them as they are
+        self.frozen_batch_norm = False
         self.output_name = model.graph.output[0].name
 
     @staticmethod
@@ -128,7 +130,9 @@ def _conv(module: OnnxModule, args: list, attrs: dict, names: list) -> torch.Ten
 
 
 def _batch_norm(module: OnnxModule, args: list, attrs: dict, names: list) -> torch.Tensor:
-    return F.batch_norm(args[0], args[3], args[4], args[1], args[2], module.training, 0.1, attrs.get("epsilon", 1e-5))
+    batch_statistics = module.training and not module.frozen_batch_norm
+    return F.batch_norm(args[0], args[3], args[4], args[1], args[2], batch_statistics, 0.1,
+                        attrs.get("epsilon", 1e-5))
 
 
 def _gemm(module: OnnxModule, args: list, attrs: dict, names: list) -> torch.Tensor:

@@ -59,6 +59,16 @@ def flips(batch_size: int, seed: int, step: int, world: World) -> torch.Tensor:
     return drawn[world.rank * local:(world.rank + 1) * local]
 
 
+def freeze_batch_norm(model: nn.Module) -> None:
+    """Batch norm keeps its stored statistics (eval mode) while the rest trains: a fine-tune on small batches
+    otherwise replaces statistics learnt on millions of faces with those of 32 photos."""
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.eval()
+        if hasattr(module, "frozen_batch_norm"):
+            module.frozen_batch_norm = True
+
+
 class Trainer:
     def __init__(self, config: TrainConfig, world: World) -> None:
         if config.batch_size % world.size:
@@ -157,6 +167,8 @@ class Trainer:
         images, labels = images.to(self.world.device), labels.to(self.world.device)
         self.train_model.train()
         self.train_loss.train()
+        if config.freeze_bn:
+            freeze_batch_norm(self.model)
         with torch.autocast(self.world.device.type, enabled=self.amp):
             embeddings = self.train_model(images)
         loss, logits, head_labels = self.train_loss(embeddings.float(), labels)

@@ -21,6 +21,10 @@ def test_an_exported_backbone_reads_back_and_trains(tmp_path):
     with torch.no_grad():
         assert torch.allclose(module(x), model(x), atol=1e-4)
     module.train()
+    module.frozen_batch_norm = True  # fine-tuning: batch norm uses the stored statistics even in training
+    with torch.no_grad():
+        assert torch.allclose(module(x), model(x), atol=1e-4)
+    module.frozen_batch_norm = False
     module(x).pow(2).sum().backward()
     grads = [p.grad for p in module.parameters()]
     assert grads and all(g is not None for g in grads)

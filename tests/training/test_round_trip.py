@@ -88,8 +88,7 @@ def test_unreadable_coefficients_stop_the_start_with_a_clear_error(trained, tmp_
 
 
 def test_int8_export_stays_close_to_float(trained, tmp_path, capsys):
-    from training.export import aligned_faces
-    from training.export import main as export
+    from training.export import aligned_faces, main as export
 
     root, faces = trained
     assert export([str(root / "run" / "last.pt"), str(tmp_path / "m.onnx"), "--int8", "--calibration",

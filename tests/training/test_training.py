@@ -131,3 +131,13 @@ def test_each_process_takes_its_own_share_of_the_global_batch():
     for k, batch in enumerate(one):
         assert shares[0][k] + shares[1][k] == batch and not set(shares[0][k]) & set(shares[1][k])
     assert epoch_batches(10, 4, seed=3, epoch=2, world=CPU) != one  # a new order every epoch
+
+
+def test_freeze_bn_keeps_the_stored_statistics_while_weights_move(synthetic_faces, tmp_path):
+    trainer = Trainer(tiny(synthetic_faces, tmp_path / "f", freeze_bn=True, max_steps=1), CPU)
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.run()
+    after = trainer.model.state_dict()
+    statistics = [k for k in before if k.endswith(("running_mean", "running_var"))]
+    assert statistics and all(torch.equal(before[k], after[k]) for k in statistics)
+    assert not torch.equal(before["head.fc.weight"], after["head.fc.weight"])
