@@ -108,3 +108,38 @@ def test_int8_needs_calibration_faces(trained, tmp_path):
     root, _ = trained
     with pytest.raises(SystemExit):
         export([str(root / "run" / "last.pt"), str(tmp_path / "m.onnx"), "--int8"])
+
+
+def fake_lfw(root, faces):
+    """An LFW-shaped folder (Name/Name_0001.png) and a pairs.txt of 10 folds, 1 same + 1 different pair each."""
+    import shutil
+
+    for person in sorted(faces.iterdir()):
+        (root / person.name).mkdir(parents=True)
+        for number, photo in enumerate(sorted(person.iterdir()), 1):
+            shutil.copy(photo, root / person.name / f"{person.name}_{number:04d}.png")
+    lines = ["10 1"]
+    for fold in range(10):
+        lines += [f"person{fold % 3}\t1\t{2 + fold % 3}", f"person{fold % 3}\t1\tperson{(fold + 1) % 3}\t2"]
+    (root / "pairs.txt").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_evaluate_prints_the_lfw_report_and_export_stores_coefficients(trained, tmp_path, capsys):
+    from training.evaluate import main as evaluate
+    from training.export import main as export
+
+    root, faces = trained
+    lfw = fake_lfw(tmp_path / "lfw", faces)
+    assert evaluate(["--model", str(root / "run" / "last.pt"), "--lfw", str(lfw)]) == 0
+    report = capsys.readouterr().out
+    for line in ("LFW: 20 pairs (0 dropped: no face)", "Accuracy/Val_same_accuracy mean:", "Accuracy/Val_diff_accuracy mean:",
+                 "Accuracy/Val_accuracy mean:", "Accuracy/Val_accuracy std dev:", "AUC:", "Estimated threshold:"):
+        assert line in report
+    assert export([str(root / "run" / "last.pt"), str(tmp_path / "mine.onnx"), "--lfw", str(lfw)]) == 0
+    stored = json.loads((tmp_path / "mine.coefficients.json").read_text())
+    c0, c1 = stored["similarity_coefficients"]
+    assert 0.0 < c0 < 2.0 and c1 > 0
+    assert evaluate(["--model", str(tmp_path / "mine.onnx"), "--lfw", str(lfw), "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["LFW"]
+    assert figures["pairs"] == 20 and figures["c0"] == pytest.approx(c0)
