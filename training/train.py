@@ -307,6 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         trainer = Trainer(config, world)
         trainer.run()
         trainer.close()
+    except (OSError, ValueError) as error:  # missing data, a bad option value, an unreadable checkpoint
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     finally:
         close_world(world)
     return 0

@@ -141,3 +141,10 @@ def test_freeze_bn_keeps_the_stored_statistics_while_weights_move(synthetic_face
     statistics = [k for k in before if k.endswith(("running_mean", "running_var"))]
     assert statistics and all(torch.equal(before[k], after[k]) for k in statistics)
     assert not torch.equal(before["head.fc.weight"], after["head.fc.weight"])
+
+
+def test_missing_data_is_a_clear_error(tmp_path, capsys):
+    assert main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]) == 2
+    assert "is neither a folder, a .rec file nor a list file" in capsys.readouterr().err
+    assert main(["--out", str(tmp_path / "o")]) == 2
+    assert "no training data" in capsys.readouterr().err
