@@ -263,8 +263,7 @@ class Trainer:
                     if self.world.main:
                         checkpoint.save(self.out / "last.pt", self.state())
                     return
-                if config.time_limit_minutes and trained + time.perf_counter() - epoch_started > \
-                        config.time_limit_minutes * 60:
+                if config.time_limit_minutes and self._out_of_time(trained + time.perf_counter() - epoch_started):
                     out_of_time = True
                     break
             trained += time.perf_counter() - epoch_started
@@ -275,6 +274,13 @@ class Trainer:
                 self.position = Position(self.position.epoch + 1, self.position.step, 0)
             if out_of_time:
                 break
+
+    def _out_of_time(self, seconds: float) -> bool:
+        """Past the time limit; with several processes, as soon as any one is (all stop at the same step)."""
+        late = torch.tensor([float(seconds > self.config.time_limit_minutes * 60)], device=self.world.device)
+        if self.world.distributed:
+            torch.distributed.all_reduce(late, op=torch.distributed.ReduceOp.MAX)
+        return bool(late.item())
 
     def close(self) -> None:
         if self.writer is not None:

@@ -148,3 +148,10 @@ def test_missing_data_is_a_clear_error(tmp_path, capsys):
     assert "is neither a folder, a .rec file nor a list file" in capsys.readouterr().err
     assert main(["--out", str(tmp_path / "o")]) == 2
     assert "no training data" in capsys.readouterr().err
+
+
+def test_a_time_limit_cuts_the_epoch_short_and_still_evaluates(synthetic_faces, tmp_path):
+    trainer = Trainer(tiny(synthetic_faces, tmp_path / "t", epochs=5, time_limit_minutes=1e-6), CPU)
+    trainer.run()
+    assert len(trainer.step_losses) == 1 and trainer.position.epoch == 1
+    assert (tmp_path / "t" / "metrics.jsonl").read_text().count("\n") == 1
