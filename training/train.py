@@ -135,6 +135,8 @@ class Trainer:
         self.loss.load_state_dict(state["loss"])
         self.loss.head.s = state["head_s"]
         self.optimizer.load_state_dict(state["optimizer"])
+        for group, scale in zip(self.optimizer.param_groups, (self.config.backbone_lr_scale, 1.0)):
+            group["lr_scale"] = scale  # a resumed run may change the backbone's rate (head first, then all)
         self.scaler.load_state_dict(state["scaler"])
         self.position = Position(state["epoch"], state["step"], state["batch"])
         self.best = state["best"]
