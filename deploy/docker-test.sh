@@ -53,8 +53,10 @@ start_private_engine() {
     fi
     local sock="$DOCKERD_RUN.sock" exec_root="$DOCKERD_RUN"
     step "starting a private dockerd (vfs, host network)"
+    local pidfile="$CACHE/dockerd.pid"  # left behind when a previous engine had to be killed: remove if stale
+    if [[ -s "$pidfile" ]] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then rm -f "$pidfile"; fi
     dockerd --storage-driver=vfs --iptables=false --ip6tables=false --bridge=none \
-        --data-root "$CACHE/data" --exec-root "$exec_root" --pidfile "$CACHE/dockerd.pid" \
+        --data-root "$CACHE/data" --exec-root "$exec_root" --pidfile "$pidfile" \
         --host "unix://$sock" >"$CACHE/dockerd.log" 2>&1 &
     DOCKERD_PID=$!
     export DOCKER_HOST="unix://$sock"
