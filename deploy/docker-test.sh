@@ -37,7 +37,8 @@ cleanup() {
         kill "$DOCKERD_PID" 2>/dev/null || true
         for _ in $(seq 30); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 1; done
         kill -9 "$DOCKERD_PID" 2>/dev/null || true
-        rm -rf "$DOCKERD_RUN" "$DOCKERD_RUN.sock"
+        mountpoint -q "$DOCKERD_RUN/netns/default" 2>/dev/null && umount "$DOCKERD_RUN/netns/default" 2>/dev/null
+        rm -rf "$DOCKERD_RUN" "$DOCKERD_RUN.sock" 2>/dev/null || true
     fi
 }
 trap cleanup EXIT
@@ -52,8 +53,10 @@ start_private_engine() {
     fi
     local sock="$DOCKERD_RUN.sock" exec_root="$DOCKERD_RUN"
     step "starting a private dockerd (vfs, host network)"
+    local pidfile="$CACHE/dockerd.pid"  # left behind when a previous engine had to be killed: remove if stale
+    if [[ -s "$pidfile" ]] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then rm -f "$pidfile"; fi
     dockerd --storage-driver=vfs --iptables=false --ip6tables=false --bridge=none \
-        --data-root "$CACHE/data" --exec-root "$exec_root" --pidfile "$CACHE/dockerd.pid" \
+        --data-root "$CACHE/data" --exec-root "$exec_root" --pidfile "$pidfile" \
         --host "unix://$sock" >"$CACHE/dockerd.log" 2>&1 &
     DOCKERD_PID=$!
     export DOCKER_HOST="unix://$sock"
@@ -141,7 +144,8 @@ docker exec -e BENCH_REQUESTS=20 -e ML_URL="http://localhost:$PORT" "$CONTAINER"
 tail -3 "$CACHE/benchmark.log"
 
 step "/metrics sums the workers: the find_faces counter holds every request made"
-http "localhost:$PORT/metrics" | grep -Eq '^facecore_requests_total\{endpoint="find_faces",outcome="ok",status="200"\} 2[1-9]' \
+metrics=$(http "localhost:$PORT/metrics")  # no `| grep -q` under pipefail: an early exit is a SIGPIPE failure
+grep -Eq '^facecore_requests_total\{endpoint="find_faces",outcome="ok",status="200"\} 2[1-9]' <<<"$metrics" \
     || fail "/metrics: find_faces count is not the 21+ requests made (1 + benchmark's 20)"
 
 step "docker run IMAGE python -m tools.scan on sample_images/ against its annotations"
@@ -154,7 +158,8 @@ docker stop --time "$DRAIN_S" "$CONTAINER" >/dev/null
 took=$(( $(date +%s) - stop_started ))
 code=$(docker inspect -f '{{.State.ExitCode}}' "$CONTAINER")
 [[ $took -lt $DRAIN_S && "$code" != 137 ]] || fail "docker stop took ${took}s, exit code $code (137 = killed)"
-docker logs "$CONTAINER" 2>/dev/null | grep -q "GET /status" || fail "no request log line on the container's stdout"
+stdout_log=$(docker logs "$CONTAINER" 2>/dev/null)
+grep -q "GET /status" <<<"$stdout_log" || fail "no request log line on the container's stdout"
 
 step "docker run IMAGE with a bad -e setting exits (no respawn loop)"
 bad=$(docker run -d --network=host -e ML_PORT="$((PORT + 1))" -e CALCULATION_PLUGIN=nope.Calculator "$IMAGE")
