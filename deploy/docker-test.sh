@@ -7,13 +7,14 @@
 # Python 3.11 (../shared/docs/docker-here.md), and stops that engine by its PID at the end.
 # Prints "docker-test skipped: REASON" and exits 0 only where no engine can be had.
 #
-# Environment: DOCKER_TEST_CACHE (default .cache/docker-test), DOCKER_TEST_PORT (default 3000 + random),
+# Environment: DOCKER_TEST_CACHE (default ~/.cache/facecore-docker-test), DOCKER_TEST_PORT (default 3000 + random),
 # SKIP_TESTS (default true: `make test` already ran; false runs make test-unit inside the build),
 # DOCKER_TEST_NO_BUILD=1 (reuse the image of the last run: for working on this script).
 set -euo pipefail
 cd "${DOCKER_TEST_ROOT:-$(dirname "$0")/..}"  # DOCKER_TEST_ROOT: when run from a copy of this script
 ROOT="$PWD"
-CACHE="${DOCKER_TEST_CACHE:-$ROOT/.cache/docker-test}"
+# outside the clone, so a fresh clone (as CI makes) reuses the base image and the engine's layers
+CACHE="${DOCKER_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/facecore-docker-test}"
 IMAGE=facecore-docker-test
 LOCAL_BASE=local/bookworm-python:3.11
 PORT="${DOCKER_TEST_PORT:-$((20000 + RANDOM % 20000))}"
