@@ -29,6 +29,7 @@ from typing import Any, Iterator, Sequence
 
 from tools.common.images import list_images
 from tools.common.progress import progress
+from tools.common.quality import add_min_quality_arg, good_enough, quality_extras, slugs_with_quality
 from tools.common.service import add_pipeline_args, parse_tool_args, settings_from_args, tool_parser
 
 #: the settings an actor's pipeline is built from (the driver's, passed explicitly: cluster nodes have their own env)
@@ -117,12 +118,13 @@ def output_schema() -> Any:
 class FaceEmbedder:
     """Ray actor: the service's pipeline (detector + calculator), loaded once, applied to batches of images."""
 
-    def __init__(self, settings_env: dict[str, str]) -> None:
+    def __init__(self, settings_env: dict[str, str], min_quality: float | None = None) -> None:
         from src.config import load_settings
         from src.imaging import DecodeLimits
         from tools.common.service import build
 
-        settings = load_settings(settings_env).with_overrides(extras=())
+        self.min_quality = min_quality
+        settings = load_settings(settings_env).with_overrides(extras=quality_extras(min_quality))
         self.pipeline = build(settings)
         self.limits = DecodeLimits(settings.max_pixels, settings.max_frames)
         self.threshold = settings.det_prob_threshold
@@ -147,14 +149,17 @@ class FaceEmbedder:
         if error:
             return [{"face_index": NO_FACE, "error": error}]
         try:
-            body = local_find_faces(self.pipeline, decode_image(data, self.limits), ("calculator",), self.threshold)
+            slugs = slugs_with_quality(("calculator",), self.min_quality)
+            body = local_find_faces(self.pipeline, decode_image(data, self.limits), slugs, self.threshold)
         except Exception as failure:  # noqa: BLE001 - a bad file is recorded, the job goes on
             return [{"face_index": NO_FACE, "error": f"{type(failure).__name__}: {failure}"}]
-        if not body["result"]:
+        # a face under --min-quality is left out; the others keep their index in the detector's order
+        kept = [(index, face) for index, face in enumerate(body["result"]) if good_enough(face, self.min_quality)]
+        if not kept:
             return [{"face_index": NO_FACE, "error": None}]
         return [{"face_index": index, **{k: face["box"][k] for k in ("x_min", "y_min", "x_max", "y_max")},
                  "probability": face["box"]["probability"], "embedding": face["embedding"], "error": None}
-                for index, face in enumerate(body["result"])]
+                for index, face in kept]
 
 
 # ------------------------------------------------------------------------------------------------ the job
@@ -164,6 +169,7 @@ class JobOptions:
     cpus_per_actor: float = 1.0
     gpus_per_actor: float = 0.0
     batch_size: int = 8
+    min_quality: float | None = None
 
 
 def settings_env(args: argparse.Namespace, cpus_per_actor: float) -> dict[str, str]:
@@ -187,7 +193,8 @@ def embedded_tables(pending: dict[int, list[Item]], env: dict[str, str], options
     dataset = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), 8 * options.actors)))
     # Reading is I/O: it takes no CPU slot, so actors holding every CPU cannot starve it.
     dataset = dataset.map(read_bytes, num_cpus=0)
-    dataset = dataset.map_batches(FaceEmbedder, fn_constructor_kwargs={"settings_env": env},
+    kwargs = {"settings_env": env, "min_quality": options.min_quality}
+    dataset = dataset.map_batches(FaceEmbedder, fn_constructor_kwargs=kwargs,
                                   batch_size=options.batch_size, batch_format="numpy", concurrency=options.actors,
                                   num_cpus=options.cpus_per_actor, num_gpus=options.gpus_per_actor or None)
     yield from dataset.iter_batches(batch_format="pyarrow", batch_size=None)
@@ -244,6 +251,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--shard-size", type=int, default=1000, help="images per output shard")
     parser.add_argument("--batch-size", type=int, default=8, help="images per actor call")
     parser.add_argument("--verbose", action="store_true")
+    add_min_quality_arg(parser)
     add_pipeline_args(parser)
     return parse_tool_args(parser, argv)
 
@@ -267,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     gpus = args.gpus_per_actor if args.gpus_per_actor is not None else (1.0 if int(env["GPU_IDX"]) >= 0 else 0.0)
     if gpus:
         env["GPU_IDX"] = "0"  # Ray gives each GPU actor its own device as CUDA_VISIBLE_DEVICES
-    options = JobOptions(args.actors, args.cpus_per_actor, gpus, args.batch_size)
+    options = JobOptions(args.actors, args.cpus_per_actor, gpus, args.batch_size, args.min_quality)
     ray.init(address=args.address, num_cpus=None if args.address else args.num_cpus, include_dashboard=False,
              logging_level="WARNING", log_to_driver=args.verbose)
     started = time.perf_counter()

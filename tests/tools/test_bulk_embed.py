@@ -115,3 +115,31 @@ def test_local_ray_run_equals_the_service_and_resumes(tmp_path):
     second = run_bulk_embed([*args, "--actors", "1"])
     assert (second["skipped"], second["written"]) == (2, 1)
     assert [p.stat().st_mtime_ns for p in kept] == stamps and redo.exists()
+
+
+@pytest.mark.integration
+def test_min_quality_leaves_out_poor_faces_and_keeps_the_others(tmp_path):
+    """The actor's face loop with ``--min-quality``: a blurred copy's face is dropped, the sharp one's kept."""
+    import cv2
+
+    from src.imaging import decode_image
+    from tools.common.service import local_find_faces
+
+    photo = shared_path("datasets/deepface") / "img1.jpg"
+    sharp = photo.read_bytes()
+    image = cv2.imdecode(np.frombuffer(sharp, np.uint8), cv2.IMREAD_COLOR)
+    blurred = cv2.imencode(".jpg", cv2.GaussianBlur(image, (0, 0), 6))[1].tobytes()
+    env = bulk_embed.settings_env(bulk_embed.parse_args([str(tmp_path), str(tmp_path / "out")]), 1.0)
+
+    probe = bulk_embed.FaceEmbedder(env, min_quality=0.0)
+    scores = [local_find_faces(probe.pipeline, decode_image(data, probe.limits), ("quality",),
+                               probe.threshold)["result"][0]["quality"]["score"] for data in (sharp, blurred)]
+    assert scores[0] > scores[1]
+    threshold = (scores[0] + scores[1]) / 2
+
+    everything = bulk_embed.FaceEmbedder(env).faces(sharp, "")
+    strict = bulk_embed.FaceEmbedder(env, min_quality=threshold)
+    kept = strict.faces(sharp, "")
+    assert [f["face_index"] for f in kept] == [f["face_index"] for f in everything] and kept[0]["face_index"] == 0
+    np.testing.assert_allclose(kept[0]["embedding"], everything[0]["embedding"], atol=1e-6)
+    assert strict.faces(blurred, "") == [{"face_index": bulk_embed.NO_FACE, "error": None}]
