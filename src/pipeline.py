@@ -14,6 +14,7 @@ import numpy as np
 
 from src.config import Settings
 from src.device import Device
+from src.inference_runtime import runtimes_noted
 from src.errors import NoFaceFound, StartupError
 from src.imaging import downscale
 from src.batching import MicroBatcher
@@ -88,13 +89,15 @@ class Pipeline:
         return [self.detector, *self.face_plugins.values()]
 
     def load(self, store: ModelStore, device: Device, settings: dict[str, Any] | None = None) -> None:
-        ctx = LoadContext(store=store, device=device, settings=settings or {})
         for plugin in self.plugins:
+            ctx = LoadContext(store=store, device=device.for_plugin(plugin.slug), settings=settings or {})
             started = time.perf_counter()
             try:
-                plugin.load(ctx)
+                with runtimes_noted() as runtimes:
+                    plugin.load(ctx)
             except ModelNotAvailable as error:
                 raise StartupError(f"{plugin}: {error}") from error
+            plugin.runtime_description = ", ".join(runtimes) or None
             log.info("loaded %s on %s in %.0f ms", plugin, plugin.device_description, elapsed_ms(started))
 
     def warm_up(self, image: np.ndarray) -> None:

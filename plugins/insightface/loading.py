@@ -72,7 +72,7 @@ def onnx_file(ctx: LoadContext, slug: str, spec: ModelSpec, input_shape: Sequenc
 
 def shared_session(path: Path, ctx: LoadContext) -> Any:
     """One session per (file, device) for the process: age and gender plugins share the genderage model."""
-    key = (str(Path(path).resolve()), str(ctx.device))
+    key = (str(Path(path).resolve()), str(ctx.device), str(ctx.device.runtime))
     with _sessions_lock:
         if key not in _sessions:
             _sessions[key] = open_session(path, ctx.device)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from tools.common.annotations import Truth, load_all
 
-DLIB_FACES = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "dlib-faces"
+SHARED_DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"
+DLIB_FACES = SHARED_DATASETS / "dlib-faces"
 
 
 def default_annotations() -> list[Path]:

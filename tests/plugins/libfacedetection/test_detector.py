@@ -1,0 +1,59 @@
+"""libfacedetection.FaceDetector (YuNet compiled into the yuface wheel) on real photos."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from plugins.libfacedetection.detector import YUNET, FaceDetector, openmp_thread_setter
+from src.device import Device
+from src.model_store import ModelNotAvailable, ModelStore
+from src.plugin_api import LoadContext
+from tests.plugins.insightface.helpers import read_rgb
+from tests.shared_data import shared_path
+
+
+def loaded(tmp_path, model=YUNET, threads: int = 1) -> FaceDetector:
+    detector = FaceDetector("libfacedetection.FaceDetector", model)
+    detector.load(LoadContext(ModelStore(tmp_path, offline=True), Device(threads=threads)))
+    return detector
+
+
+def test_the_library_is_pinned_by_its_sha256(tmp_path):
+    wrong = dataclasses.replace(YUNET.files[0], sha256="0" * 64)
+    with pytest.raises(ModelNotAvailable):
+        loaded(tmp_path, dataclasses.replace(YUNET, files=(wrong,)))
+
+
+def test_the_bundled_openmp_runtime_is_found():
+    import yuface.yuface as native
+    from pathlib import Path
+
+    assert openmp_thread_setter(Path(native.__file__).parent) is not None
+
+
+@pytest.mark.integration
+def test_couple_has_two_faces_with_landmarks_inside(tmp_path):
+    from src.imaging import downscale
+
+    detector = loaded(tmp_path, threads=2)
+    small, _ = downscale(read_rgb(shared_path("datasets/deepface/couple.jpg")), 640)  # as the pipeline does
+    faces = detector.detect(small, detector.default_threshold)
+    assert len(faces) == 2
+    for face in faces:
+        assert 0.8 < face.probability <= 1.0
+        box = face.box
+        assert all(box.x_min <= x <= box.x_max and box.y_min <= y <= box.y_max for x, y in face.landmarks)
+        left_eye, right_eye = face.landmarks[0], face.landmarks[1]
+        assert left_eye[0] < right_eye[0]  # image-left eye first, as every detector's 5 points
+
+
+@pytest.mark.integration
+def test_finds_the_43_dlib_faces(tmp_path):
+    from tools.eval_detector_dlib_faces import evaluate
+
+    detector = loaded(tmp_path)
+    score = evaluate(lambda image: detector.detect(image, detector.default_threshold),
+                     shared_path("datasets/dlib-faces"))
+    assert score.faces == 43 and score.matched >= 42, score
+    assert score.false_detections <= 2, score
