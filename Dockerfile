@@ -5,7 +5,7 @@
 #   docker build -t face-core-gpu --build-arg GPU_IDX=0 ...   (run with --gpus all)
 FROM python:3.11-slim-bookworm
 
-ARG FACE_DETECTION_PLUGIN=facenet.FaceDetector
+ARG FACE_DETECTION_PLUGIN=libfacedetection.FaceDetector
 ARG CALCULATION_PLUGIN=dlib.Calculator
 ARG EXTRA_PLUGINS="facenet.LandmarksDetector,dlib.AgeDetector,dlib.GenderDetector,facenet.PoseEstimator"
 ARG GPU_IDX=-1

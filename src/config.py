@@ -14,7 +14,7 @@ from src.device import Device
 from src.errors import StartupError
 from src.inference_runtime import OPENVINO, RuntimePlan, openvino_installed, parse_plan
 
-DEFAULT_DETECTOR = "facenet.FaceDetector"
+DEFAULT_DETECTOR = "libfacedetection.FaceDetector"  # YuNet; MTCNN stays facenet.FaceDetector
 DEFAULT_CALCULATOR = "dlib.Calculator"
 DEFAULT_EXTRAS = ("facenet.LandmarksDetector", "dlib.AgeDetector", "dlib.GenderDetector", "facenet.PoseEstimator")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")

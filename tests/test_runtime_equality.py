@@ -134,3 +134,15 @@ def test_openvino_f32_equals_onnxruntime(case, recorded, tmp_path):
     assert ran, "the plugin ran no ONNX session"
     for record in ran:
         assert largest_difference(record, F32) < TOLERANCE
+
+
+def test_status_reports_each_plugins_runtime(tmp_path):
+    from src.app import create_app
+    from src.config import Settings
+    from src.inference_runtime import parse_plan
+
+    settings = Settings(models_root=tmp_path, models_offline=True, extras=("dlib.AgeDetector",),
+                        inference=parse_plan("onnxruntime calculator:openvino", "calculator:bf16"))
+    plugins = create_app(settings).test_client().get("/status").get_json()["plugins"]
+    assert plugins["calculator"]["runtime"] == "openvino bf16" and plugins["calculator"]["device"] == "cpu"
+    assert plugins["age"]["runtime"] == plugins["detector"]["runtime"] == "onnxruntime f32"

@@ -1,6 +1,6 @@
 """Average precision (IoU 0.5) and speed of detectors on WIDER FACE photos, through the service's pipeline.
 
-    python -m tools.benchmark_wider                                  # every built-in detector that loads
+    python -m tools.benchmark_wider                                  # the built-in detectors
     python -m tools.benchmark_wider --detectors facenet.FaceDetector opencv.FaceDetector@yunet_2023mar
     python -m tools.benchmark_wider --dataset path/to/wider --img-length-limit 0
 
@@ -33,8 +33,8 @@ from tools.common.service import build_detector_only, parse_tool_args, settings_
 from tools.common.truth_set import SHARED_DATASETS
 
 DEFAULT_DATASET = SHARED_DATASETS / "wider-val-dev"
-DEFAULT_DETECTORS = ("facenet.FaceDetector", "facenet.FaceDetector@mtcnn_compreface", "dlib.FaceDetector@hog",
-                     "opencv.FaceDetector@yunet_2023mar")
+DEFAULT_DETECTORS = ("libfacedetection.FaceDetector", "libfacedetection.FaceDetector@yunet", "facenet.FaceDetector",
+                     "facenet.FaceDetector@mtcnn_compreface", "dlib.FaceDetector@hog", "opencv.FaceDetector@yunet_2023mar")
 MIN_HEIGHT = 32
 FLOOR_THRESHOLD = 0.05
 
