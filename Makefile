@@ -7,6 +7,11 @@ UWSGI_PROCESSES ?= 2
 UWSGI_THREADS ?= 1
 UWSGI_HARAKIRI ?= 60
 UWSGI_LISTEN ?= 64
+LINT_PATHS := src plugins srcext tools tests
+define LINT
+$(BIN)/python -m pylama --options pylama.ini $(LINT_PATHS)
+$(BIN)/python -m ruff check $(LINT_PATHS)
+endef
 export ML_PORT UWSGI_PROCESSES UWSGI_THREADS UWSGI_HARAKIRI UWSGI_LISTEN
 
 .PHONY: run serve-dev test test-unit lint performance fuzz fuzz-atheris soak download-models install install-dev install-gpu clean
@@ -43,13 +48,14 @@ serve-dev: install
 ## Unit + integration tests (what CI runs).
 test: install-dev
 	$(BIN)/python -m pytest -m "not performance" -q
-	$(BIN)/python -m pylama --options pylama.ini src plugins srcext tools tests
+	$(LINT)
 
 test-unit: install-dev
 	$(BIN)/python -m pytest -m "not performance and not integration" -q
 
+## pylama (pycodestyle + pyflakes) and ruff (with import order: `ruff check --fix .` sorts them).
 lint: install-dev
-	$(BIN)/python -m pylama --options pylama.ini src plugins srcext tools tests
+	$(LINT)
 
 performance: install-dev
 	$(BIN)/python -m pytest -m performance -q

@@ -23,9 +23,12 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from src.plugin_api import ModelFile, ModelSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from src.plugin_api import Plugin
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +112,11 @@ class ModelStore:
         self.root = Path(self.root).expanduser()
 
     # ------------------------------------------------------------------ public
+    def for_plugin(self, plugin: "Plugin") -> "PluginModels":
+        """The one path rule, for the server and the tools alike: a plugin's models live under
+        ``<root>/<first part of its name>/<its model folder (slug)>/<model name>``."""
+        return PluginModels(self, check_name(plugin.family(), "backend"), plugin.model_folder(), plugin.model)
+
     def model_dir(self, backend: str, slug: str, model: str) -> Path:
         path = self.root / check_name(backend, "backend") / check_name(slug, "slug") / check_name(model)
         if not path.resolve().is_relative_to(self.root.resolve()):
@@ -124,7 +132,7 @@ class ModelStore:
             return self._package_file(spec, file)
         target = self.model_dir(backend, slug, spec.name) / check_name(file.filename, "file name")
         if target.exists():
-            self._verify(spec, file, target)
+            self._verify(spec, file, target, self._key(target))
             return target
         if file.source == "local":
             raise ModelNotAvailable(spec.name, file.filename,
@@ -136,7 +144,7 @@ class ModelStore:
             if not target.exists():  # another worker may have fetched it while we waited
                 self._fetch(spec, file, target)  # checked before the rename: no second hashing
                 return target
-        self._verify(spec, file, target)
+        self._verify(spec, file, target, self._key(target))
         return target
 
     def import_from(self, backend: str, slug: str, spec: ModelSpec, folder: Path) -> list[Path]:
@@ -153,11 +161,11 @@ class ModelStore:
                 raise ModelNotAvailable(spec.name, file.filename, f"not found under {folder}")
             target = self.model_dir(backend, slug, spec.name) / file.filename
             target.parent.mkdir(parents=True, exist_ok=True)
-            self._check_digest(spec, file, found)
+            self._check_digest(spec, file, found, self._key(target))
             tmp = target.with_name(f".{target.name}.importing")
             shutil.copyfile(found, tmp)
             os.replace(tmp, target)
-            self._verify(spec, file, target)
+            self._verify(spec, file, target, self._key(target))
             imported.append(target)
         return imported
 
@@ -170,7 +178,7 @@ class ModelStore:
         if not path.is_file():
             raise ModelNotAvailable(spec.name, file.filename, f"{path} is missing from its pip package")
         if file.sha256:
-            self._verify(spec, file, path)
+            self._verify(spec, file, path, file.source)
         return path
 
     def _offline_hint(self, file: ModelFile, target: Path) -> str:
@@ -212,7 +220,7 @@ class ModelStore:
                             shutil.copyfileobj(src, dst, CHUNK)
                 except zipfile.BadZipFile as error:
                     raise ModelNotAvailable(spec.name, file.filename, f"{url} is not a zip archive") from error
-            self._verify(spec, file, payload)
+            self._verify(spec, file, payload, self._key(target))
             os.replace(payload, target)
 
     def _archive_path(self, url: str) -> Path:
@@ -227,26 +235,27 @@ class ModelStore:
             os.replace(kept.with_suffix(".part"), kept)
         return kept
 
-    def _check_digest(self, spec: ModelSpec, file: ModelFile, path: Path) -> None:
-        expected = file.sha256 or self._recorded().get(self._key(spec, file))
+    def _check_digest(self, spec: ModelSpec, file: ModelFile, path: Path, key: str) -> None:
+        """Against the declared sha256, else the one recorded under ``key`` (trust on first use)."""
+        expected = file.sha256 or self._recorded().get(key)
         actual = sha256_of(path)
         if expected and actual != expected:
             raise ModelNotAvailable(spec.name, file.filename,
                                     f"checksum mismatch for {path}: sha256 {actual}, expected {expected} "
                                     f"(file truncated or altered: delete it and fetch again)")
         if not expected:
-            self._record(self._key(spec, file), actual)
+            self._record(key, actual)
 
-    def _verify(self, spec: ModelSpec, file: ModelFile, path: Path) -> None:
+    def _verify(self, spec: ModelSpec, file: ModelFile, path: Path, key: str) -> None:
         if file.size is not None and path.stat().st_size != file.size:
             raise ModelNotAvailable(spec.name, file.filename,
                                     f"{path} has {path.stat().st_size} bytes, expected {file.size} "
                                     f"(truncated or altered: delete it and fetch again)")
-        self._check_digest(spec, file, path)
+        self._check_digest(spec, file, path, key)
 
-    @staticmethod
-    def _key(spec: ModelSpec, file: ModelFile) -> str:
-        return f"{spec.name}/{file.filename}"
+    def _key(self, target: Path) -> str:
+        """A file's checksum key is its place in the store, ``backend/slug/model/file``: unique by construction."""
+        return target.relative_to(self.root).as_posix()
 
     def _recorded(self) -> dict[str, str]:
         path = self.root / LOCK_FILE
@@ -272,3 +281,39 @@ class ModelStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True)
+class PluginModels:
+    """One plugin's part of the store, handed to it in its :class:`LoadContext`: the folder of its selected
+    model and the files it declares. Plugins never build store paths themselves."""
+
+    store: ModelStore
+    backend: str
+    slug: str
+    spec: ModelSpec | None
+
+    @property
+    def model(self) -> ModelSpec:
+        if self.spec is None:
+            raise ValueError(f"{self.backend}/{self.slug}: the plugin declares no model")
+        return self.spec
+
+    @property
+    def folder(self) -> Path:
+        """``<root>/<backend>/<slug>/<model>``: the place for files derived from the model (conversions)."""
+        return self.store.model_dir(self.backend, self.slug, self.model.name)
+
+    def files(self) -> dict[str, Path]:
+        """``{filename: local path}`` of every file of the model, fetched and verified where needed."""
+        return self.store.ensure(self.backend, self.slug, self.model)
+
+    def file(self, filename: str) -> Path:
+        """One file of the model (see :meth:`files`)."""
+        return self.store.ensure_file(self.backend, self.slug, self.model, self._declared(filename))
+
+    def _declared(self, filename: str) -> ModelFile:
+        found = next((f for f in self.model.files if f.filename == filename), None)
+        if found is None:
+            raise ModelNotAvailable(self.model.name, filename, "not a file this model declares")
+        return found

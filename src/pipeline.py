@@ -12,15 +12,24 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from src.batching import MicroBatcher
 from src.config import Settings
 from src.device import Device
 from src.inference_runtime import runtimes_noted
 from src.errors import NoFaceFound, StartupError
 from src.imaging import downscale
-from src.batching import MicroBatcher
 from src.model_store import ModelNotAvailable, ModelStore
-from src.plugin_api import (BoundingBox, Calculator, DetectedFace, Face, FaceDetector, FacePlugin, LoadContext,
-                            Plugin, PluginError)
+from src.plugin_api import (
+    BoundingBox,
+    Calculator,
+    DetectedFace,
+    Face,
+    FaceDetector,
+    FacePlugin,
+    LoadContext,
+    Plugin,
+    PluginError,
+)
 from src.plugin_manager import PluginRegistry
 
 log = logging.getLogger(__name__)

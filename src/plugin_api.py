@@ -6,7 +6,7 @@ calls these typed methods directly, so pluggy is only the discovery layer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping, Sequence, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence
 
 import numpy as np
 

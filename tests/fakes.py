@@ -7,10 +7,9 @@ from typing import Sequence
 
 import numpy as np
 
-from src import hookimpl
+from src import hookimpl, plugin_api as api
 from src.config import Settings
 from src.pipeline import Pipeline
-from src import plugin_api as api
 from src.plugin_api import BoundingBox, DetectedFace, Face, FacePlugin, ModelFile, ModelSpec
 from src.plugin_manager import PluginRegistry, build_plugin_manager
 

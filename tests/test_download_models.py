@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
-from tools import download_models
 from tests.shared_data import shared_path
+from tools import download_models
 
 
 def test_list_names_every_installed_plugin(capsys):

@@ -151,3 +151,19 @@ def test_pack_archive_downloaded_once_for_several_members(tmp_path):
         member = ModelSpec(name, (ModelFile(f"{name}.onnx", "https://example.org/pack.zip", member=f"{name}.onnx"),))
         assert store.ensure("fam", "detector", member)[f"{name}.onnx"].read_bytes() == name.upper().encode()
     assert calls == ["https://example.org/pack.zip"]
+
+
+def test_models_of_ones_own_with_one_name_in_two_plugins_do_not_collide(tmp_path):
+    """Checksums are recorded per place in the store: a detector's and a calculator's model both called
+    "mine" (one file name, different weights) each keep their own digest."""
+    store = ModelStore(tmp_path)
+    mine = ModelSpec("mine", (ModelFile("model.onnx", "local"),))
+    for slug, payload in (("detector", b"detector weights"), ("calculator", b"calculator weights")):
+        target = store.model_dir("fam", slug, "mine") / "model.onnx"
+        target.parent.mkdir(parents=True)
+        target.write_bytes(payload)
+    assert store.ensure("fam", "detector", mine)["model.onnx"].read_bytes() == b"detector weights"
+    assert store.ensure("fam", "calculator", mine)["model.onnx"].read_bytes() == b"calculator weights"
+    (store.model_dir("fam", "calculator", "mine") / "model.onnx").write_bytes(b"altered")
+    with pytest.raises(ModelNotAvailable, match="checksum mismatch"):
+        store.ensure("fam", "calculator", mine)

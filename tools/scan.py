@@ -23,11 +23,19 @@ from typing import Any
 import numpy as np
 
 from tools.common.annotations import Truth, boxes_of, load_all, score_image
-from tools.common.drawing import RED, GREEN, draw_faces, face_label, save_rgb
+from tools.common.drawing import GREEN, RED, draw_faces, face_label, save_rgb
 from tools.common.images import list_images, read_rgb
 from tools.common.progress import progress
-from tools.common.service import ALL_SLUGS, add_service_args, build, local_find_faces, parse_tool_args, \
-    remote_from_env, settings_from_args, tool_parser
+from tools.common.service import (
+    ALL_SLUGS,
+    add_service_args,
+    build,
+    local_find_faces,
+    parse_tool_args,
+    remote_from_env,
+    settings_from_args,
+    tool_parser,
+)
 
 log = logging.getLogger("tools.scan")
 ROOT = Path(__file__).resolve().parents[1]

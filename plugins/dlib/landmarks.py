@@ -13,8 +13,8 @@ import numpy as np
 
 from plugins.dlib import models as specs
 from plugins.dlib.shapes import SHAPE68_KEY, face_shape, five_from_68, shape_points, shape_predictor
-from src.plugin_api import Face, FacePlugin, JSONValue, LoadContext, ModelSpec
 from src.landmark_plugins import DetectorLandmarks, LandmarkPose, landmark_ints
+from src.plugin_api import Face, FacePlugin, JSONValue, LoadContext, ModelSpec
 
 
 class _Shape68Plugin(FacePlugin):

@@ -8,9 +8,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from src import plugin_api as api
 from plugins.facenet import boxes as bx
 from plugins.facenet.cascade import COMMON_STEPS, COMPREFACE_STEPS, Cascade, CascadeConfig, Detections
+from src import plugin_api as api
 from src.boxes import order_landmarks
 
 log = logging.getLogger(__name__)

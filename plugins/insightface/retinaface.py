@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from plugins.insightface.blob import Normalisation, RAW_RGB
+from plugins.insightface.blob import RAW_RGB, Normalisation
 from plugins.insightface.boxes import Candidates
 
 PRIOR_SIZES = {8: (16, 32), 16: (64, 128), 32: (256, 512)}

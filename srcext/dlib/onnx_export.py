@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from srcext.dlib.layers import Affine, AddPrev, Conv, FullyConnected, Pool, Relu
+from srcext.dlib.layers import AddPrev, Affine, Conv, FullyConnected, Pool, Relu
 from srcext.dlib.netfile import DlibNet, Marker
 from srcext.dlib.serial import DlibFormatError
 

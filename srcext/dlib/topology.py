@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from srcext.dlib.layers import Affine, AddPrev, Conv, FullyConnected, Pool, Relu
+from srcext.dlib.layers import AddPrev, Affine, Conv, FullyConnected, Pool, Relu
 from srcext.dlib.netfile import DlibNet, Marker
 from srcext.dlib.serial import DlibFormatError
 

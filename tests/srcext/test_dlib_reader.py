@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from srcext.dlib.layers import Affine, AddPrev, Conv, FullyConnected, LossMetric, LossMMOD, Pool
+from srcext.dlib.layers import AddPrev, Affine, Conv, FullyConnected, LossMetric, LossMMOD, Pool
 from srcext.dlib.netfile import Marker, read_net
 from srcext.dlib.onnx_export import make_model
 from srcext.dlib.serial import DlibFormatError, Writer

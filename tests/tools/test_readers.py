@@ -6,8 +6,16 @@ import math
 import numpy as np
 import pytest
 
-from tools.common.annotations import Truth, ellipse_box, load_annotations, read_fddb, read_imglab, read_noses, \
-    read_wider, score_image
+from tools.common.annotations import (
+    Truth,
+    ellipse_box,
+    load_annotations,
+    read_fddb,
+    read_imglab,
+    read_noses,
+    read_wider,
+    score_image,
+)
 from tools.common.pairs import folder_pairs, read_csv_pairs, read_lfw_pairs
 from tools.evaluate_verification import evaluate, roc_points
 from tools.optimize_detection_params import Trial, env_text, middle_of_ties

@@ -4,8 +4,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.calibrate_similarity import (best_threshold, fit_similarity_coefficients, lfw_pairs, roc_auc, similarity,
-                                        write_section, BEGIN, END)
+from tools.calibrate_similarity import (
+    BEGIN,
+    END,
+    best_threshold,
+    fit_similarity_coefficients,
+    lfw_pairs,
+    roc_auc,
+    similarity,
+    write_section,
+)
 
 
 def test_threshold_separates_separable_pairs() -> None:

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+
 from plugins.facenet.face_plugins import LandmarksDetector, PoseEstimator
 from src.plugin_api import BoundingBox, DetectedFace, Face
 

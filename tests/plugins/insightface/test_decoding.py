@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from plugins.insightface.blob import fit_input, to_blob, Normalisation
+from plugins.insightface.blob import Normalisation, fit_input, to_blob
 from plugins.insightface.boxes import Candidates, to_faces
 from plugins.insightface.retinaface import MxnetRetinaFaceDecoder, SsdRetinaFaceDecoder, mxnet_anchors, ssd_priors
 from plugins.insightface.router import UnknownDetectorLayout, decoder_for

@@ -76,8 +76,8 @@ def test_landmark_and_pose_plugins_answer_per_face():
 
 
 def test_landmarks2d106_maps_the_crop_back_to_image_pixels(tmp_path):
-    from onnx import TensorProto, helper
     import onnx
+    from onnx import TensorProto, helper
 
     # A stand-in graph whose 212 outputs are all 0: every point is the crop centre = the box centre.
     nodes = [helper.make_node("ReduceMean", ["data"], ["m"], axes=[1, 2, 3], keepdims=0),
