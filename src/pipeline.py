@@ -15,9 +15,9 @@ import numpy as np
 from src.batching import MicroBatcher
 from src.config import Settings
 from src.device import Device
-from src.inference_runtime import runtimes_noted
 from src.errors import NoFaceFound, StartupError
 from src.imaging import downscale
+from src.inference_runtime import runtimes_noted
 from src.model_store import ModelNotAvailable, ModelStore
 from src.plugin_api import (
     BoundingBox,

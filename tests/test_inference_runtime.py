@@ -8,8 +8,18 @@ from onnx import TensorProto, helper
 from src.config import load_settings
 from src.device import Device, describe_session
 from src.errors import StartupError
-from src.inference_runtime import (AUTO, BF16, F32, ONNXRUNTIME, OPENVINO, RuntimeChoice, RuntimePlan,
-                                   openvino_installed, parse_plan, runtimes_noted)
+from src.inference_runtime import (
+    AUTO,
+    BF16,
+    F32,
+    ONNXRUNTIME,
+    OPENVINO,
+    RuntimeChoice,
+    RuntimePlan,
+    openvino_installed,
+    parse_plan,
+    runtimes_noted,
+)
 from src.onnx_session import open_session
 
 needs_openvino = pytest.mark.skipif(not openvino_installed(), reason="needs the openvino package (face-core[openvino])")

@@ -34,7 +34,8 @@ from tools.common.truth_set import SHARED_DATASETS
 
 DEFAULT_DATASET = SHARED_DATASETS / "wider-val-dev"
 DEFAULT_DETECTORS = ("libfacedetection.FaceDetector", "libfacedetection.FaceDetector@yunet", "facenet.FaceDetector",
-                     "facenet.FaceDetector@mtcnn_compreface", "dlib.FaceDetector@hog", "opencv.FaceDetector@yunet_2023mar")
+                     "facenet.FaceDetector@mtcnn_compreface", "dlib.FaceDetector@hog",
+                     "opencv.FaceDetector@yunet_2023mar")
 MIN_HEIGHT = 32
 FLOOR_THRESHOLD = 0.05
 

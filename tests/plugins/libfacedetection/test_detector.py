@@ -26,8 +26,9 @@ def test_the_library_is_pinned_by_its_sha256(tmp_path):
 
 
 def test_the_bundled_openmp_runtime_is_found():
-    import yuface.yuface as native
     from pathlib import Path
+
+    import yuface.yuface as native
 
     assert openmp_thread_setter(Path(native.__file__).parent) is not None
 
