@@ -4,9 +4,11 @@
 
 The standard 6,000 pairs of ``../shared/datasets/lfw`` (``pairs.txt``, 10 folds). Each image's largest face is
 found once by the default detector through the service's pipeline (IMG_LENGTH_LIMIT included); the same face
-then goes to the calculator loaded under each runtime choice (ONNX Runtime f32, OpenVINO f32 and bf16), so the
-figures differ only by the runtime. Reports 10-fold accuracy (threshold fitted on 9 folds), AUC, and the
-largest difference of each runtime's unit embeddings from ONNX Runtime's.
+then goes to the calculator loaded under each runtime choice (ONNX Runtime f32, OpenVINO f32 and bf16, and for
+``dlib.Calculator`` an int8 copy of its network on ONNX Runtime, statically quantized on face chips of
+``--calibration`` photos, by default 160 CelebA photos whose identities are not LFW's by design), so the figures
+differ only by the runtime. Reports 10-fold accuracy (threshold fitted on 9 folds), AUC, and the largest
+difference of each runtime's unit embeddings from ONNX Runtime's.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,11 +33,36 @@ from tools.common.service import build_detector_only
 from tools.evaluate_verification import Verification, evaluate
 
 LFW = SHARED / "datasets" / "lfw"
+CELEBA = SHARED / "datasets" / "celeba-train"
+INT8 = "onnxruntime int8"
 CHOICES = (RuntimeChoice(ONNXRUNTIME, F32), RuntimeChoice(OPENVINO, F32), RuntimeChoice(OPENVINO, BF16))
 
 
 def unit(vector: np.ndarray) -> np.ndarray:
     return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def int8_calculator(registry: PluginRegistry, store: ModelStore, settings: Any, detector: Any,
+                    calibration: Path, photos: int = 160) -> Any:
+    """``dlib.Calculator`` running an int8 copy of its network, calibrated on the chips of ``photos`` faces."""
+    from plugins.dlib.models import RESNET_SPEC
+    from tools.benchmarks.quantize import quantize_int8
+
+    calculator = registry.create("dlib.Calculator", object)
+    calculator.load(LoadContext(store, settings.device))
+    chips = []
+    for path in sorted(calibration.rglob("*.jpg"))[:photos]:
+        image = read_rgb(path)
+        faces = detector.detect(image, detector.default_threshold)
+        if faces:
+            chips.append(calculator.chip(Face(image, faces[0])))
+    batch = np.stack(chips).astype(np.float32).transpose(0, 3, 1, 2)
+    folder = store.model_dir("dlib", "calculator", RESNET_SPEC.name)
+    source = next((folder / "onnx").glob("*.onnx"))  # converted by the calculator's load
+    target = folder / "int8" / "resnet_int8.onnx"
+    calculator.use_onnx(quantize_int8(source, target, [batch[i:i + 8] for i in range(0, len(batch), 8)]),
+                        settings.device)
+    return calculator
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calculator", default="dlib.Calculator")
     parser.add_argument("--lfw", type=Path, default=LFW)
     parser.add_argument("--limit-pairs", type=int, default=0, help="only the first N pairs (0 = all 6,000)")
+    parser.add_argument("--calibration", type=Path, default=CELEBA, help="photos for the int8 copy (%(default)s)")
     args = parser.parse_args(argv)
     settings = load_settings()
     pairs = read_lfw_pairs(args.lfw / "pairs.txt", args.lfw / "images")
@@ -55,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         calculator = registry.create(args.calculator, object)
         calculator.load(LoadContext(store, replace(settings.device, runtime=choice)))
         calculators.append(calculator)
+    labels_of = [str(choice) for choice in CHOICES]
+    if args.calculator == "dlib.Calculator":
+        calculators.append(int8_calculator(registry, store, settings, detector, args.calibration))
+        labels_of.append(INT8)
     files = list(dict.fromkeys(p for pair in pairs for p in (pair.a, pair.b)))
     vectors: dict[Path, list[np.ndarray]] = {}
     for path in progress(files, "detect + embed"):
@@ -69,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(kept)} of {len(pairs)} pairs with a face in both images; calculator {args.calculator}")
     print("| runtime | 10-fold accuracy | std | AUC | max embedding difference from ONNX Runtime f32 |")
     print("|---|---|---|---|---|")
-    for index, choice in enumerate(CHOICES):
+    for index, choice in enumerate(labels_of):
         distances = np.array([float(np.linalg.norm(vectors[p.a][index] - vectors[p.b][index])) for p in kept])
         result: Verification = evaluate(distances, labels, folds, len(pairs) - len(kept))
         difference = max(float(np.max(np.abs(v[index] - v[0]))) for v in vectors.values())

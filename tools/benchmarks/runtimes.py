@@ -1,13 +1,14 @@
 """The default plugins' models under ONNX Runtime and OpenVINO (f32, bf16): time per call, interleaved.
 
-    python -m tools.benchmarks.runtimes [--rounds 15] [--threads 1] [--batch 8]
+    python -m tools.benchmarks.runtimes [--rounds 15] [--threads 1] [--batch 8] [--plugins dlib.Calculator]
 
 Each plugin is loaded once per runtime with the same thread count; every round calls each runtime once on
 the same input (the detector on a 640 px photo with 5 faces, the face plugins on a batch of that photo's
 faces), in turn, so that a loaded machine slows all of them alike. Reports the median ms per call of each
 runtime, and each runtime's speed-up over ONNX Runtime as the median of the per-round ratios with their
 range (the day's spread), in wall time and in this process's CPU time (which other work on a shared
-machine inflates less), plus the largest output difference from ONNX Runtime.
+machine inflates less), plus the largest output difference from ONNX Runtime. ``dlib.Calculator`` also gets an
+"onnxruntime int8" row when ``tools.benchmarks.precision_lfw`` has written its int8 copy into the store.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -62,13 +64,32 @@ def call_of(plugin: Any, image: np.ndarray, faces: list[Face]) -> Callable[[], n
                              for r in plugin.analyze(faces)])
 
 
+def int8_copy(store: ModelStore) -> Path | None:
+    from plugins.dlib.models import RESNET_SPEC
+
+    path = store.model_dir("dlib", "calculator", RESNET_SPEC.name) / "int8" / "resnet_int8.onnx"
+    return path if path.exists() else None
+
+
+def contenders(name: str, threads: int, store: ModelStore) -> list[tuple[str, Any]]:
+    """(label, loaded plugin) per runtime choice; ONNX Runtime f32 first (the reference)."""
+    loaded = [(str(choice), load(name, choice, threads, store)) for choice in CHOICES]
+    int8 = int8_copy(store) if name == "dlib.Calculator" else None
+    if int8 is not None:
+        plugin = load(name, CHOICES[0], threads, store)
+        plugin.use_onnx(int8, Device(threads=threads))
+        loaded.append(("onnxruntime int8", plugin))
+    return loaded
+
+
 def measure(name: str, image: np.ndarray, faces: list[Face], rounds: int, threads: int,
             store: ModelStore) -> list[RuntimeRow]:
-    calls = [call_of(load(name, choice, threads, store), image, faces) for choice in CHOICES]
+    plugins = contenders(name, threads, store)
+    calls = [call_of(plugin, image, faces) for _, plugin in plugins]
     reference = [call() for call in calls][0]  # the first calls also warm every runtime up
     outputs = [call() for call in calls]
-    times: list[list[float]] = [[] for _ in CHOICES]
-    cpu: list[list[float]] = [[] for _ in CHOICES]
+    times: list[list[float]] = [[] for _ in calls]
+    cpu: list[list[float]] = [[] for _ in calls]
     for _ in range(rounds):
         for index, call in enumerate(calls):
             started, started_cpu = time.perf_counter(), time.process_time()
@@ -76,12 +97,12 @@ def measure(name: str, image: np.ndarray, faces: list[Face], rounds: int, thread
             times[index].append((time.perf_counter() - started) * 1000.0)
             cpu[index].append((time.process_time() - started_cpu) * 1000.0)
     rows = []
-    for index, choice in enumerate(CHOICES):
+    for index, (label, _) in enumerate(plugins):
         ratios = [base / mine for base, mine in zip(times[0], times[index])]
         cpu_ratios = [base / max(mine, 1e-3) for base, mine in zip(cpu[0], cpu[index])]
         difference = float(np.max(np.abs(outputs[index] - reference))) if outputs[index].shape == reference.shape \
             else float("inf")
-        rows.append(RuntimeRow(name, str(choice), statistics.median(times[index]), statistics.median(ratios),
+        rows.append(RuntimeRow(name, label, statistics.median(times[index]), statistics.median(ratios),
                                (min(ratios), max(ratios)), statistics.median(cpu_ratios),
                                (min(cpu_ratios), max(cpu_ratios)), difference))
     return rows
@@ -104,8 +125,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plugins", nargs="+", default=list(PLUGINS))
     parser.add_argument("--models-root", default="~/.cache/facecore/models")
     args = parser.parse_args(argv)
-    from pathlib import Path
-
     store = ModelStore(Path(args.models_root).expanduser(), offline=True)
     image, _ = downscale(read_rgb(PHOTO), 640)
     detector = load("facenet.FaceDetector", CHOICES[0], args.threads, store)
