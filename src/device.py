@@ -21,9 +21,10 @@ class Device:
     runtime: RuntimeChoice = RuntimeChoice()
     plan: RuntimePlan = RuntimePlan()
 
-    def for_plugin(self, slug: str) -> "Device":
-        """This device with the runtime INFERENCE_BACKEND/INFERENCE_PRECISION give the plugin ``slug``."""
-        return replace(self, runtime=self.plan.for_slug(slug))
+    def for_plugin(self, slug: str, name: str = "") -> "Device":
+        """This device with the runtime INFERENCE_BACKEND/INFERENCE_PRECISION give the plugin ``slug``
+        (``auto`` resolved for the plugin named ``name``)."""
+        return replace(self, runtime=self.plan.for_slug(slug).resolved(self.wants_gpu, name))
 
     @property
     def wants_gpu(self) -> bool:

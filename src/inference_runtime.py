@@ -2,9 +2,10 @@
 
 ``INFERENCE_BACKEND`` and ``INFERENCE_PRECISION`` take a default and per-plugin overrides by slug, e.g.
 ``INFERENCE_BACKEND="onnxruntime calculator:openvino"``, ``INFERENCE_PRECISION="f32 calculator:bf16"``.
-Both runtimes read the same ONNX files. ``auto`` picks OpenVINO where it is installed and the models run on
-the CPU (measured faster on every built-in model here, docs/benchmarks.md), else ONNX Runtime. bf16 is
-OpenVINO's: it runs where the CPU has bf16 instructions (AVX-512 BF16, AMX) and is f32 elsewhere.
+Both runtimes read the same ONNX files. ``auto`` takes what :data:`AUTO_OPENVINO_F32` (measured on this CPU,
+docs/benchmarks.md) says is faster for the plugin; with bf16 it is OpenVINO (only OpenVINO has it, and it was
+faster on every model); on a CUDA GPU, or without the openvino package, ONNX Runtime. bf16 runs where the CPU
+has bf16 instructions (AVX-512 BF16, AMX) and is f32 elsewhere.
 """
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ ONNXRUNTIME, OPENVINO, AUTO = "onnxruntime", "openvino", "auto"
 BACKENDS = (ONNXRUNTIME, OPENVINO, AUTO)
 F32, BF16 = "f32", "bf16"
 PRECISIONS = (F32, BF16)
+#: Plugins whose models OpenVINO f32 ran faster than ONNX Runtime f32 (CPU time, 1 thread, interleaved rounds:
+#: MTCNN 1.35x; the dlib ResNet 0.98x, age 0.93x and gender 0.87x stay on ONNX Runtime). Unmeasured: ONNX Runtime.
+AUTO_OPENVINO_F32 = frozenset({"facenet.FaceDetector"})
 
 
 @dataclass(frozen=True)
@@ -34,13 +38,14 @@ class RuntimeChoice:
     backend: str = ONNXRUNTIME
     precision: str = F32
 
-    def resolved(self, wants_gpu: bool) -> "RuntimeChoice":
-        """``auto`` made concrete: OpenVINO on the CPU when the package is installed, else ONNX Runtime
-        (CUDA GPUs go to ONNX Runtime's CUDA provider)."""
+    def resolved(self, wants_gpu: bool, plugin: str = "") -> "RuntimeChoice":
+        """``auto`` made concrete for the plugin named ``plugin`` (``backend.Class``), see the module's doc."""
         if self.backend != AUTO:
             return self
-        backend = OPENVINO if openvino_installed() and not wants_gpu else ONNXRUNTIME
-        return RuntimeChoice(backend, self.precision if backend == OPENVINO else F32)
+        faster = self.precision == BF16 or plugin in AUTO_OPENVINO_F32
+        if faster and openvino_installed() and not wants_gpu:
+            return RuntimeChoice(OPENVINO, self.precision)
+        return RuntimeChoice(ONNXRUNTIME, F32)
 
     def __str__(self) -> str:
         return f"{self.backend} {self.precision}"

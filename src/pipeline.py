@@ -99,7 +99,7 @@ class Pipeline:
 
     def load(self, store: ModelStore, device: Device, settings: dict[str, Any] | None = None) -> None:
         for plugin in self.plugins:
-            ctx = LoadContext(store=store, device=device.for_plugin(plugin.slug), settings=settings or {})
+            ctx = LoadContext(store=store, device=device.for_plugin(plugin.slug, plugin.name), settings=settings or {})
             started = time.perf_counter()
             try:
                 with runtimes_noted() as runtimes:

@@ -46,18 +46,22 @@ def test_bad_values_are_refused(backend, precision, message):
         parse_plan(backend, precision)
 
 
+@needs_openvino
 def test_settings_hand_each_plugin_its_runtime():
-    settings = load_settings({"INFERENCE_BACKEND": "auto calculator:onnxruntime"})
-    assert settings.device.for_plugin("calculator").runtime == RuntimeChoice(ONNXRUNTIME, F32)
-    assert settings.device.for_plugin("age").runtime == RuntimeChoice(AUTO, F32)
+    settings = load_settings({"INFERENCE_BACKEND": "auto calculator:openvino", "INFERENCE_PRECISION": "age:bf16"})
+    assert settings.device.for_plugin("calculator").runtime == RuntimeChoice(OPENVINO, F32)
+    assert settings.device.for_plugin("gender", "dlib.GenderDetector").runtime == RuntimeChoice(ONNXRUNTIME, F32)
+    assert settings.device.for_plugin("age", "dlib.AgeDetector").runtime == RuntimeChoice(OPENVINO, BF16)
     with pytest.raises(StartupError, match="INFERENCE_BACKEND"):
         load_settings({"INFERENCE_BACKEND": "fast"})
 
 
-def test_auto_is_onnxruntime_on_cuda_and_f32_there():
+def test_auto_follows_the_measured_table():
     assert RuntimeChoice(AUTO, BF16).resolved(wants_gpu=True) == RuntimeChoice(ONNXRUNTIME, F32)
-    expected = OPENVINO if openvino_installed() else ONNXRUNTIME
-    assert RuntimeChoice(AUTO, F32).resolved(wants_gpu=False).backend == expected
+    assert RuntimeChoice(AUTO, F32).resolved(False, "dlib.Calculator") == RuntimeChoice(ONNXRUNTIME, F32)
+    if openvino_installed():
+        assert RuntimeChoice(AUTO, F32).resolved(False, "facenet.FaceDetector") == RuntimeChoice(OPENVINO, F32)
+        assert RuntimeChoice(AUTO, BF16).resolved(False, "dlib.Calculator") == RuntimeChoice(OPENVINO, BF16)
 
 
 def dynamic_conv() -> bytes:
