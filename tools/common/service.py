@@ -91,7 +91,8 @@ def build_detector_only(settings: Settings) -> Pipeline:
     registry = PluginRegistry.from_manager(build_plugin_manager())
     pipeline = Pipeline.from_settings(settings.with_overrides(extras=()), registry)
     store = ModelStore(settings.models_root, offline=settings.models_offline)
-    pipeline.detector.load(LoadContext(store=store, device=settings.device))
+    detector = pipeline.detector
+    detector.load(LoadContext(store=store, device=settings.device.for_plugin(detector.slug, detector.name)))
     pipeline.ready = True
     return pipeline
 
