@@ -105,3 +105,16 @@ def test_startup_refuses_openvino_when_it_is_not_installed(monkeypatch):
     monkeypatch.setattr(src.config, "openvino_installed", lambda: False)
     with pytest.raises(StartupError, match="not installed"):
         load_settings({"INFERENCE_BACKEND": "age:openvino"})
+
+
+@needs_openvino
+def test_an_intel_gpu_openvino_does_not_see_falls_back_to_the_cpu(caplog, monkeypatch):
+    import openvino
+
+    from src.inference_runtime import openvino_device
+
+    assert openvino_device(-1) == "CPU"
+    monkeypatch.setattr(openvino.Core, "available_devices", property(lambda self: ["CPU", "GPU.0", "GPU.1"]))
+    assert openvino_device(1) == "GPU.1"
+    monkeypatch.setattr(openvino.Core, "available_devices", property(lambda self: ["CPU"]))
+    assert openvino_device(0) == "CPU" and "running on the CPU" in caplog.text
