@@ -7,10 +7,11 @@ UWSGI_PROCESSES ?= 2
 UWSGI_THREADS ?= 1
 UWSGI_HARAKIRI ?= 60
 UWSGI_LISTEN ?= 64
-LINT_PATHS := src plugins srcext tools tests
+LINT_PATHS := facecore src plugins srcext tools tests
 define LINT
 $(BIN)/python -m pylama --options pylama.ini $(LINT_PATHS)
 $(BIN)/python -m ruff check $(LINT_PATHS)
+$(BIN)/python -m mypy
 endef
 export ML_PORT UWSGI_PROCESSES UWSGI_THREADS UWSGI_HARAKIRI UWSGI_LISTEN
 
@@ -53,7 +54,8 @@ test: install-dev
 test-unit: install-dev
 	$(BIN)/python -m pytest -m "not performance and not integration" -q
 
-## pylama (pycodestyle + pyflakes) and ruff (with import order: `ruff check --fix .` sorts them).
+## pylama (pycodestyle + pyflakes), ruff (with import order: `ruff check --fix .` sorts them) and mypy
+## (facecore, src, plugins, srcext: pyproject.toml).
 lint: install-dev
 	$(LINT)
 

@@ -6,7 +6,7 @@ import sys
 import time
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 
 from src.config import Settings, load_settings
 from src.errors import StartupError
@@ -58,10 +58,10 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
 
 def _guard(app: Flask, settings: Settings) -> None:
     """WSGI layers around Flask: metrics outermost (they count the limits' answers), then the limits."""
-    metrics = Metrics()
+    metrics = Metrics(endpoints.route_paths(app))
     limits = Limits(max_body_bytes=settings.max_body_bytes, max_in_flight=settings.max_in_flight,
                     queue_timeout_ms=settings.queue_timeout_ms)
-    guard = RequestGuard(app.wsgi_app, limits, on_queue=metrics.on_queue)
+    guard = RequestGuard(app.wsgi_app, limits, endpoints.route_paths(app, "POST"), on_queue=metrics.on_queue)
     metrics.track_in_flight(lambda: guard.limiter.in_flight)
     app.wsgi_app = metrics.middleware(guard)  # type: ignore[method-assign]
     app.extensions["facecore.metrics"] = metrics
@@ -75,7 +75,7 @@ def _log_requests(app: Flask) -> None:
         g.started = time.perf_counter()
 
     @app.after_request
-    def finish(response):  # type: ignore[no-untyped-def]
+    def finish(response: Response) -> Response:
         elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         log.info("request_id=%s %s %s -> %d in %.1f ms", g.get("request_id", "-"), request.method, request.path,
                  response.status_code, elapsed)

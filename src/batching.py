@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -27,8 +28,10 @@ class _Request:
 class MicroBatcher:
     """Runs ``plugin.analyze`` on the faces of concurrent callers together, bounded in wait and size."""
 
-    def __init__(self, plugin: FacePlugin, wait_ms: float, max_faces: int = 64) -> None:
+    def __init__(self, plugin: FacePlugin, wait_ms: float, max_faces: int,
+                 guard: AbstractContextManager[Any] | None = None) -> None:
         self.plugin = plugin
+        self.guard = guard or nullcontext()  # held around each batch (the pipeline's per-plugin lock)
         self.wait_s = wait_ms / 1000.0
         self.max_faces = max(max_faces, 1)
         self._lock = threading.Condition()
@@ -71,7 +74,8 @@ class MicroBatcher:
     def _run(self, batch: list[_Request]) -> None:
         faces = [face for request in batch for face in request.faces]
         try:
-            results = self.plugin.analyze(faces) if faces else []
+            with self.guard:
+                results = self.plugin.analyze(faces) if faces else []
             if len(results) != len(faces):
                 raise RuntimeError(f"returned {len(results)} results for {len(faces)} faces")
         except BaseException as error:  # every waiting request must hear of it, not hang

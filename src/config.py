@@ -14,9 +14,6 @@ from src.device import Device
 from src.errors import StartupError
 from src.inference_runtime import OPENVINO, RuntimePlan, openvino_installed, parse_plan
 
-DEFAULT_DETECTOR = "libfacedetection.FaceDetector"  # YuNet; MTCNN stays facenet.FaceDetector
-DEFAULT_CALCULATOR = "dlib.Calculator"
-DEFAULT_EXTRAS = ("facenet.LandmarksDetector", "dlib.AgeDetector", "dlib.GenderDetector", "facenet.PoseEstimator")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
@@ -30,13 +27,14 @@ class Settings:
     """Every knob of the service. Built from the environment by :func:`load_settings`."""
 
     port: int = 3000
-    detector: str = DEFAULT_DETECTOR
-    calculator: str = DEFAULT_CALCULATOR
-    extras: tuple[str, ...] = DEFAULT_EXTRAS
+    detector: str = "libfacedetection.FaceDetector"  # YuNet; MTCNN is still facenet.FaceDetector
+    calculator: str = "dlib.Calculator"
+    extras: tuple[str, ...] = ("facenet.LandmarksDetector", "dlib.AgeDetector", "dlib.GenderDetector",
+                               "facenet.PoseEstimator")
     gpu_idx: int = -1
     img_length_limit: int = 640
     det_prob_threshold: float | None = None  # None: the detector's own default
-    models_root: Path = Path("~/.cache/facecore/models").expanduser()
+    models_root: Path = Path("~/.cache/facecore/models")
     models_offline: bool = False
     logging_level: str = "info"
     build_version: str = "dev"
@@ -58,6 +56,10 @@ class Settings:
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
+
+
+#: The defaults, stated once (in :class:`Settings`); the environment overrides them.
+DEFAULTS = Settings()
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int | None = None) -> int:
@@ -107,34 +109,34 @@ def cores_per_worker(env: Mapping[str, str]) -> int:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the environment. Unlike CompreFace, an empty ``EXTRA_PLUGINS`` means no extras."""
     env = os.environ if env is None else env
-    level = env.get("LOGGING_LEVEL_NAME", "").strip().lower() or "info"
+    level = env.get("LOGGING_LEVEL_NAME", "").strip().lower() or DEFAULTS.logging_level
     if level not in LOG_LEVELS:
         raise StartupError(f"LOGGING_LEVEL_NAME={level!r} is not a level; choices: {', '.join(LOG_LEVELS)}")
-    extras = split_list(env["EXTRA_PLUGINS"]) if "EXTRA_PLUGINS" in env else DEFAULT_EXTRAS
-    port = _int(env, "ML_PORT", 3000, 1)
+    extras = split_list(env["EXTRA_PLUGINS"]) if "EXTRA_PLUGINS" in env else DEFAULTS.extras
+    port = _int(env, "ML_PORT", DEFAULTS.port, 1)
     if port > 65535:
         raise StartupError(f"ML_PORT={port} is not a TCP port (1..65535)")
     return Settings(
         port=port,
-        detector=env.get("FACE_DETECTION_PLUGIN", "").strip() or DEFAULT_DETECTOR,
-        calculator=env.get("CALCULATION_PLUGIN", "").strip() or DEFAULT_CALCULATOR,
+        detector=env.get("FACE_DETECTION_PLUGIN", "").strip() or DEFAULTS.detector,
+        calculator=env.get("CALCULATION_PLUGIN", "").strip() or DEFAULTS.calculator,
         extras=extras,
-        gpu_idx=_int(env, "GPU_IDX", -1, -1),
-        img_length_limit=_int(env, "IMG_LENGTH_LIMIT", 640, 0),
+        gpu_idx=_int(env, "GPU_IDX", DEFAULTS.gpu_idx, -1),
+        img_length_limit=_int(env, "IMG_LENGTH_LIMIT", DEFAULTS.img_length_limit, 0),
         det_prob_threshold=_fraction(env, "DET_PROB_THRESHOLD"),
-        models_root=Path(env.get("MODELS_ROOT", "").strip() or "~/.cache/facecore/models").expanduser(),
-        models_offline=_bool(env, "MODELS_OFFLINE", False),
+        models_root=Path(env.get("MODELS_ROOT", "").strip() or DEFAULTS.models_root).expanduser(),
+        models_offline=_bool(env, "MODELS_OFFLINE", DEFAULTS.models_offline),
         logging_level=level,
-        build_version=env.get("APP_VERSION_STRING", "").strip() or "dev",
-        max_body_bytes=_int(env, "MAX_BODY_BYTES", 20 * 1024 * 1024, 1),
-        max_pixels=_int(env, "MAX_IMAGE_PIXELS", 50_000_000, 1),
-        max_frames=_int(env, "MAX_IMAGE_FRAMES", 100, 1),
-        onnx_threads=_int(env, "ONNX_THREADS", 0, 0) or cores_per_worker(env),
-        warm_up=_bool(env, "WARM_UP", True),
-        batch_wait_ms=_int(env, "BATCH_WAIT_MS", 0, 0),
-        batch_max_faces=_int(env, "BATCH_MAX_FACES", 64, 1),
-        max_in_flight=_int(env, "MAX_IN_FLIGHT", 4, 1),
-        queue_timeout_ms=_int(env, "QUEUE_TIMEOUT_MS", 500, 0),
+        build_version=env.get("APP_VERSION_STRING", "").strip() or DEFAULTS.build_version,
+        max_body_bytes=_int(env, "MAX_BODY_BYTES", DEFAULTS.max_body_bytes, 1),
+        max_pixels=_int(env, "MAX_IMAGE_PIXELS", DEFAULTS.max_pixels, 1),
+        max_frames=_int(env, "MAX_IMAGE_FRAMES", DEFAULTS.max_frames, 1),
+        onnx_threads=_int(env, "ONNX_THREADS", 0, 0) or cores_per_worker(env),  # 0: the cores of this worker
+        warm_up=_bool(env, "WARM_UP", DEFAULTS.warm_up),
+        batch_wait_ms=_int(env, "BATCH_WAIT_MS", DEFAULTS.batch_wait_ms, 0),
+        batch_max_faces=_int(env, "BATCH_MAX_FACES", DEFAULTS.batch_max_faces, 1),
+        max_in_flight=_int(env, "MAX_IN_FLIGHT", DEFAULTS.max_in_flight, 1),
+        queue_timeout_ms=_int(env, "QUEUE_TIMEOUT_MS", DEFAULTS.queue_timeout_ms, 0),
         inference=_runtime_plan(env),
     )
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
+from src.config import DEFAULTS
 from src.errors import BadRequest, ImageReadError
 
 # A JPEG cut short still decodes to what it holds, as in CompreFace (its truncated.jpg fixture).
@@ -50,8 +51,8 @@ class TooManyFrames(BadRequest):
 
 @dataclass(frozen=True)
 class DecodeLimits:
-    max_pixels: int = 50_000_000
-    max_frames: int = 100
+    max_pixels: int = DEFAULTS.max_pixels
+    max_frames: int = DEFAULTS.max_frames
 
 
 def sniff_format(data: bytes) -> str | None:

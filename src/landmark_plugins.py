@@ -22,6 +22,8 @@ def landmark_ints(points: np.ndarray) -> list[list[int]]:
 class FivePointPlugin(FacePlugin):
     """Base of the plugins below: where a face's 5 contract points come from."""
 
+    thread_safe = True  # arithmetic on the request's own arrays
+
     def points5(self, face: Face) -> np.ndarray | None:
         """The detector's 5 points (left eye, right eye, nose, left and right mouth corner), or ``None``."""
         if face.whole_image or face.detection.landmarks is None:

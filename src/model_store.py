@@ -23,11 +23,12 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
-from src.plugin_api import ModelFile, ModelSpec
+from src.plugin_api import LoadContext, ModelFile, ModelSpec
 
 if TYPE_CHECKING:  # pragma: no cover
+    from src.device import Device
     from src.plugin_api import Plugin
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,10 @@ class ModelStore:
         """The one path rule, for the server and the tools alike: a plugin's models live under
         ``<root>/<first part of its name>/<its model folder (slug)>/<model name>``."""
         return PluginModels(self, check_name(plugin.family(), "backend"), plugin.model_folder(), plugin.model)
+
+    def context_for(self, plugin: "Plugin", device: "Device", settings: Mapping[str, Any] | None = None) -> LoadContext:
+        """The :class:`LoadContext` the core hands to ``plugin.load``: its own part of this store."""
+        return LoadContext(models=self.for_plugin(plugin), device=device, settings=settings or {})
 
     def model_dir(self, backend: str, slug: str, model: str) -> Path:
         path = self.root / check_name(backend, "backend") / check_name(slug, "slug") / check_name(model)

@@ -6,14 +6,16 @@ no per-request state, so concurrent requests (threads) cannot leak into each oth
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from src.batching import MicroBatcher
-from src.config import Settings
+from src.config import DEFAULTS, Settings
 from src.device import Device
 from src.errors import NoFaceFound, StartupError
 from src.imaging import downscale
@@ -26,7 +28,6 @@ from src.plugin_api import (
     Face,
     FaceDetector,
     FacePlugin,
-    LoadContext,
     Plugin,
     PluginError,
 )
@@ -58,8 +59,8 @@ class Pipeline:
     """The configured detector, calculator and extra face plugins, and how a request runs through them."""
 
     def __init__(self, detector: FaceDetector, calculator: Calculator, extras: Sequence[FacePlugin],
-                 img_length_limit: int = 640, default_threshold: float | None = None,
-                 batch_wait_ms: int = 0, batch_max_faces: int = 64) -> None:
+                 img_length_limit: int = DEFAULTS.img_length_limit, default_threshold: float | None = None,
+                 batch_wait_ms: int = DEFAULTS.batch_wait_ms, batch_max_faces: int = DEFAULTS.batch_max_faces) -> None:
         self.detector = detector
         self.calculator = calculator
         self.face_plugins: dict[str, FacePlugin] = {calculator.slug: calculator}
@@ -71,7 +72,10 @@ class Pipeline:
         self.img_length_limit = img_length_limit
         self.threshold_override = default_threshold
         self.ready = False
-        self._batchers = {slug: MicroBatcher(plugin, batch_wait_ms, batch_max_faces)
+        #: one lock per plugin that does not declare itself thread-safe: it is never entered twice at once
+        self._guards: dict[int, AbstractContextManager[Any]] = {
+            id(p): nullcontext() if p.thread_safe else threading.Lock() for p in self.plugins}
+        self._batchers = {slug: MicroBatcher(plugin, batch_wait_ms, batch_max_faces, self._guards[id(plugin)])
                           for slug, plugin in self.face_plugins.items()} if batch_wait_ms > 0 else {}
         #: called as listener(plugin, milliseconds, faces) after every plugin call (metrics hook)
         self.timing_listeners: list[Callable[[Plugin, float, int], None]] = []
@@ -98,22 +102,22 @@ class Pipeline:
         return [self.detector, *self.face_plugins.values()]
 
     def load(self, store: ModelStore, device: Device, settings: dict[str, Any] | None = None) -> None:
+        """Load every plugin with its own part of the store; any failure stops the start with one line."""
         for plugin in self.plugins:
-            ctx = LoadContext(store=store, device=device.for_plugin(plugin.slug, plugin.name), settings=settings or {})
-            started = time.perf_counter()
-            try:
-                with runtimes_noted() as runtimes:
-                    plugin.load(ctx)
-            except ModelNotAvailable as error:
-                raise StartupError(f"{plugin}: {error}") from error
-            plugin.runtime_description = ", ".join(runtimes) or None
-            log.info("loaded %s on %s in %.0f ms", plugin, plugin.device_description, elapsed_ms(started))
+            load_plugin(plugin, store, device, settings)
 
     def warm_up(self, image: np.ndarray) -> None:
-        """Run every plugin once on a real face image so the first request is as fast as the next."""
+        """Run every plugin once on a real face image so the first request is as fast as the next: each
+        plugin's own ``warm_up``, then ``detect`` and every face plugin's ``analyze``."""
         started = time.perf_counter()
-        faces = self.detect(image, self.default_threshold) or [self._whole_image_face(image)]
-        self.run_plugins(image, faces[:1], list(self.face_plugins))
+        for plugin in self.plugins:
+            with starting(plugin, "warm-up"), self._guards[id(plugin)]:
+                plugin.warm_up(image)
+        with starting(self.detector, "warm-up"):
+            faces = self.detect(image, self.default_threshold) or [self._whole_image_face(image)]
+        for slug, plugin in self.face_plugins.items():
+            with starting(plugin, "warm-up"):
+                self.run_plugins(image, faces[:1], [slug])
         self.ready = True
         log.info("warmed up in %.0f ms", elapsed_ms(started))
 
@@ -178,8 +182,11 @@ class Pipeline:
         for slug in slugs:
             plugin = self.face_plugins[slug]
             started = time.perf_counter()
-            analyze = self._batchers[slug].analyze if slug in self._batchers else plugin.analyze
-            fragments = self._call(plugin, lambda: analyze(faces))
+            if slug in self._batchers:  # the batcher takes the plugin's guard itself, around the whole batch
+                batcher = self._batchers[slug]
+                fragments = self._call(plugin, lambda: batcher.analyze(faces), nullcontext())
+            else:
+                fragments = self._call(plugin, lambda: plugin.analyze(faces))
             if len(fragments) != len(faces):
                 raise PluginError(f"{plugin} error - returned {len(fragments)} results for {len(faces)} faces")
             spent = elapsed_ms(started)
@@ -199,12 +206,45 @@ class Pipeline:
         height, width = image.shape[:2]
         return DetectedFace(BoundingBox(0.0, 0.0, float(width), float(height)), 1.0, None)
 
-    @staticmethod
-    def _call(plugin: Plugin, run: Any) -> Any:
+    def _call(self, plugin: Plugin, run: Any, guard: AbstractContextManager[Any] | None = None) -> Any:
+        """``run()`` inside the plugin's guard (its lock unless thread-safe); failures become a PluginError."""
         try:
-            return run()
+            with self._guards[id(plugin)] if guard is None else guard:
+                return run()
         except PluginError:
             raise
         except Exception as error:  # a plugin bug is a 500 that names the plugin, not a crash
-            log.exception("plugin %s failed", plugin)
+            if self.ready:  # before that, warm_up reports it as one StartupError line
+                log.exception("plugin %s failed", plugin)
             raise PluginError(f"{plugin} error - {error}") from error
+
+
+def describe_failure(plugin: Plugin, stage: str, error: BaseException) -> str:
+    """``<plugin> (model <m>) failed in <stage>: <cause>``, with the plugin's own exception as the cause."""
+    cause = error.__cause__ if isinstance(error, PluginError) and error.__cause__ is not None else error
+    model = plugin.model.name if plugin.model is not None else "none"
+    detail = str(cause) or type(cause).__name__
+    if not isinstance(cause, (ModelNotAvailable, StartupError)):
+        detail = f"{type(cause).__name__}: {detail}"
+    return f"{plugin} (model {model}) failed in {stage}: {detail}"
+
+
+@contextmanager
+def starting(plugin: Plugin, stage: str) -> Iterator[None]:
+    """Turn any failure of ``plugin`` during ``stage`` (load, warm-up) into one :class:`StartupError` line."""
+    try:
+        yield
+    except StartupError:
+        raise
+    except Exception as error:
+        raise StartupError(describe_failure(plugin, stage, error)) from error
+
+
+def load_plugin(plugin: Plugin, store: ModelStore, device: Device, settings: dict[str, Any] | None = None) -> None:
+    """Load one plugin with its own part of the store (see :meth:`ModelStore.for_plugin`), as the server and
+    the tools both do; any failure becomes one :class:`StartupError` naming the plugin, model and cause."""
+    started = time.perf_counter()
+    with starting(plugin, "load"), runtimes_noted() as runtimes:
+        plugin.load(store.context_for(plugin, device.for_plugin(plugin.slug, plugin.name), settings))
+    plugin.runtime_description = ", ".join(runtimes) or None  # the ONNX runtimes its sessions use, for /status
+    log.info("loaded %s on %s in %.0f ms", plugin, plugin.device_description, elapsed_ms(started))

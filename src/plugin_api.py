@@ -5,14 +5,15 @@ calls these typed methods directly, so pluggy is only the discovery layer.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from src.device import Device
-    from src.model_store import ModelStore
+    from src.model_store import PluginModels
 
 JSONValue = Any
 
@@ -48,9 +49,10 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class LoadContext:
-    """What the core hands to :meth:`Plugin.load`: where models live and where to run."""
+    """What the core hands to :meth:`Plugin.load`: this plugin's part of the model store (already rooted at
+    ``MODELS_ROOT/<backend>/<slug>/<model>``) and where to run."""
 
-    store: "ModelStore"
+    models: "PluginModels"
     device: "Device"
     settings: Mapping[str, Any] = field(default_factory=dict)
 
@@ -87,20 +89,33 @@ class BoundingBox:
         )
 
 
+Point = tuple[float, float]
+
+
+def as_points(points: Any) -> tuple[Point, ...]:
+    """Any (N, 2) array-like (a numpy array, a list of pairs) as a tuple of ``(x, y)`` float pairs."""
+    return tuple((float(x), float(y)) for x, y in np.asarray(points, dtype=np.float64).reshape(-1, 2))
+
+
 @dataclass(frozen=True)
 class DetectedFace:
-    """What a detector returns for one face.
+    """What a detector returns for one face: a value (it compares and hashes).
 
-    ``landmarks`` is a (5, 2) float array in the order left eye, right eye, nose, left mouth corner,
-    right mouth corner (left = smaller x in the image), or ``None`` when the detector gives none.
+    ``landmarks`` is five ``(x, y)`` points in the order left eye, right eye, nose, left mouth corner, right
+    mouth corner (left = smaller x in the image), or ``None`` when the detector gives none. An array given
+    here is stored as tuples (:func:`as_points`); ``np.asarray(face.landmarks)`` gives the (5, 2) array back.
     """
 
     box: BoundingBox
     probability: float
-    landmarks: np.ndarray | None = None
+    landmarks: tuple[Point, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.landmarks is not None:
+            object.__setattr__(self, "landmarks", as_points(self.landmarks))
 
     def scaled(self, factor: float) -> "DetectedFace":
-        marks = None if self.landmarks is None else np.asarray(self.landmarks, dtype=np.float64) * factor
+        marks = None if self.landmarks is None else as_points(np.asarray(self.landmarks) * factor)
         return DetectedFace(self.box.scaled(factor), self.probability, marks)
 
 
@@ -127,27 +142,44 @@ class Face:
 
 
 # --------------------------------------------------------------------------------------------- plugins
+#: A declared plugin name: two or three dotted parts of letters, digits and '_' (the first names the model
+#: family and its folder under MODELS_ROOT), e.g. ``insightface.Calculator``, ``facenet.facemask.MaskDetector``.
+PLUGIN_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*){1,2}$")
+LoadedT = TypeVar("LoadedT")
+
+
 class Plugin:
     """Base of every plugin class.
 
-    Subclasses set ``slug`` and ``models`` (first = default) and implement :meth:`load`. The core
-    instantiates one object per configured plugin and calls ``load`` once, before serving.
+    Subclasses set ``name``, ``slug`` and ``models`` (first = default) and implement :meth:`load`. The
+    core instantiates one object per configured plugin and calls ``load`` once, before serving.
     """
 
+    #: The config name (``FACE_DETECTION_PLUGIN``, ``CALCULATION_PLUGIN``, ``EXTRA_PLUGINS``), declared by
+    #: every registered class itself; see :data:`PLUGIN_NAME`.
+    name: ClassVar[str] = ""
     slug: ClassVar[str] = ""
     models: ClassVar[tuple[ModelSpec, ...]] = ()
     #: Plugins that make no sense without a detection (pose, mask) are skipped for detect_faces=false.
     requires_detection: ClassVar[bool] = False
     #: The store folder of this plugin's models, when several slugs share one download (age + gender).
     store_slug: ClassVar[str | None] = None
+    #: True when one object may run ``detect``/``analyze`` in several threads at once; otherwise the
+    #: pipeline serialises its calls (one at a time per worker process). A class attribute, or set in
+    #: ``__init__`` when it depends on the model (dlib's own runtime is not, its ONNX conversion is).
+    thread_safe: bool = False
+
+    @classmethod
+    def family(cls) -> str:
+        """The first part of ``name``: the ``<backend>`` folder of ``MODELS_ROOT/<backend>/<slug>/<model>``."""
+        return cls.name.split(".", 1)[0]
 
     @classmethod
     def model_folder(cls) -> str:
         """The ``<slug>`` part of ``MODELS_ROOT/<backend>/<slug>/<model>``."""
         return cls.store_slug or cls.slug
 
-    def __init__(self, name: str, model: ModelSpec | None) -> None:
-        self.name = name  # "backend.ClassName", e.g. "dlib.Calculator"
+    def __init__(self, model: ModelSpec | None = None) -> None:
         self.model = model
         self.model_name_given = False  # set by the core when the config named "@model"
         self.device_description = "cpu"
@@ -157,6 +189,15 @@ class Plugin:
         if self.model_name_given and self.model is not None:
             return f"{self.name}@{self.model.name}"
         return self.name
+
+    def loaded(self, value: LoadedT | None) -> LoadedT:
+        """``value`` as set by :meth:`load`; raises :class:`PluginNotLoaded` when ``load`` has not set it yet.
+
+        The one guard against use before ``load``: ``session = self.loaded(self.session)``.
+        """
+        if value is None:
+            raise PluginNotLoaded(f"{self} used before load()")
+        return value
 
     @classmethod
     def find_model(cls, model_name: str | None) -> ModelSpec | None:
@@ -193,7 +234,8 @@ class FaceDetector(Plugin):
     request image first and maps the result back to original pixels."""
 
     slug: ClassVar[str] = "detector"
-    default_threshold: ClassVar[float] = 0.8
+    #: the detector's own det_prob_threshold default; a detector may refine it per model in __init__ or load()
+    default_threshold: float = 0.8
 
     def detect(self, image: np.ndarray, threshold: float) -> list[DetectedFace]:
         raise NotImplementedError
@@ -228,3 +270,7 @@ class Calculator(FacePlugin):
 
 class PluginError(Exception):
     """A plugin failed while computing a result."""
+
+
+class PluginNotLoaded(PluginError):
+    """A plugin was called before its :meth:`Plugin.load` ran (a bug in the caller, not in a request)."""

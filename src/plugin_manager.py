@@ -1,4 +1,4 @@
-"""Discovery: entry points -> pluggy -> a registry ``{"backend.ClassName": class}``.
+"""Discovery: entry points -> pluggy -> a registry ``{declared name: class}``.
 
 Built-in plugin packages (``plugins/``) register through the same entry-point group as any
 third-party package, so nothing in the core names them.
@@ -14,7 +14,7 @@ import pluggy
 
 from src import ENTRY_POINT_GROUP, PROJECT, hookspecs
 from src.errors import StartupError
-from src.plugin_api import ModelSpec, Plugin
+from src.plugin_api import PLUGIN_NAME, ModelSpec, Plugin
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +55,26 @@ class PluginRegistry:
     @classmethod
     def from_manager(cls, pm: pluggy.PluginManager) -> "PluginRegistry":
         classes: dict[str, type[Plugin]] = {}
+        packages: dict[str, str] = {}
         for impl in pm.hook.register_plugins.get_hookimpls():
-            for plugin_cls in impl.function() or []:
-                if not (isinstance(plugin_cls, type) and issubclass(plugin_cls, Plugin)):
-                    raise StartupError(f"plugin package {impl.plugin_name!r} registered {plugin_cls!r}, "
-                                       f"which is not a Plugin subclass")
-                name = f"{impl.plugin_name}.{plugin_cls.__name__}"
+            found = impl.function() or []
+            if not isinstance(found, (list, tuple)):
+                raise StartupError(f"plugin package {impl.plugin_name!r}: register_plugins() returned {found!r}, "
+                                   f"not a list of plugin classes")
+            for plugin_cls in found:
+                name = declared_name(impl.plugin_name, plugin_cls)
                 if name in classes:
-                    raise StartupError(f"duplicate plugin name {name!r}")
-                classes[name] = plugin_cls
+                    raise StartupError(f"plugin name {name!r} is declared twice: by {describe(classes[name])} "
+                                       f"in package {packages[name]!r} and by {describe(plugin_cls)} in package "
+                                       f"{impl.plugin_name!r}")
+                classes[name], packages[name] = plugin_cls, impl.plugin_name
         return cls(classes)
 
     def names(self) -> list[str]:
         return sorted(self.classes)
 
     def create(self, selection: str, kind: type[Plugin] = Plugin) -> Plugin:
-        """Instantiate ``backend.ClassName[@model]``, checking the kind and the model name."""
+        """Instantiate ``name[@model]``, checking the kind and the model name."""
         name, _, model_name = selection.strip().partition("@")
         plugin_cls = self.classes.get(name)
         if plugin_cls is None:
@@ -88,9 +92,25 @@ class PluginRegistry:
                                f"choices: {', '.join(plugin_cls.model_names())}")
         if model_name and not plugin_cls.models and spec is None:
             raise StartupError(f"plugin {name} takes no model, got @{model_name}")
-        plugin = plugin_cls(name, spec)
+        plugin = plugin_cls(spec)
         plugin.model_name_given = bool(model_name)
         return plugin
+
+
+def describe(plugin_cls: type) -> str:
+    return f"{plugin_cls.__module__}.{plugin_cls.__qualname__}"
+
+
+def declared_name(package: str, plugin_cls: object) -> str:
+    """The config name a registered class declares itself (``name``), checked; refusals name the package."""
+    if not (isinstance(plugin_cls, type) and issubclass(plugin_cls, Plugin)):
+        raise StartupError(f"plugin package {package!r} registered {plugin_cls!r}, which is not a Plugin subclass")
+    name = vars(plugin_cls).get("name")
+    if not isinstance(name, str) or not PLUGIN_NAME.match(name):
+        raise StartupError(f"plugin package {package!r} registered {describe(plugin_cls)}, which declares "
+                           f"no valid name (got {name!r}): set the class attribute name = \"family.Name\" "
+                           f"(two or three dotted parts of letters, digits and '_')")
+    return name
 
 
 def resolve_custom_model(plugin_cls: type[Plugin], model_name: str) -> ModelSpec | None:

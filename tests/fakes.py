@@ -17,6 +17,8 @@ from src.plugin_manager import PluginRegistry, build_plugin_manager
 class FaceDetector(api.FaceDetector):
     """Two faces in a 100x100 image: a big one and a small one; a 1x1 image has none."""
 
+    name = "fake.FaceDetector"
+    thread_safe = True  # fixed answers; the call counter is only read by tests
     default_threshold = 0.5
     boxes = ((BoundingBox(10, 10, 60, 70), 0.9), (BoundingBox(70, 70, 90, 90), 0.6))
     calls = 0
@@ -36,6 +38,8 @@ class FaceDetector(api.FaceDetector):
 
 
 class Calculator(api.Calculator):
+    name = "fake.Calculator"
+    thread_safe = True
     models = (ModelSpec("m1", (ModelFile("m1.bin", "local"),), similarity_coefficients=(1.1, 5.0)),
               ModelSpec("m2", (ModelFile("m2.bin", "local"),), similarity_coefficients=(1.2, 6.0)))
     batches: list[int] = []
@@ -49,6 +53,7 @@ class Calculator(api.Calculator):
 
 
 class AgeDetector(FacePlugin):
+    name = "fake.AgeDetector"
     slug = "age"
 
     def analyze(self, faces: Sequence[Face]) -> list[dict]:
@@ -56,6 +61,7 @@ class AgeDetector(FacePlugin):
 
 
 class LandmarksDetector(FacePlugin):
+    name = "fake.LandmarksDetector"
     slug = "landmarks"
 
     def analyze(self, faces: Sequence[Face]) -> list[dict]:
@@ -64,6 +70,7 @@ class LandmarksDetector(FacePlugin):
 
 
 class PoseEstimator(FacePlugin):
+    name = "fake.PoseEstimator"
     slug = "pose"
     requires_detection = True
 
@@ -72,6 +79,7 @@ class PoseEstimator(FacePlugin):
 
 
 class BrokenDetector(FacePlugin):
+    name = "fake.BrokenDetector"
     slug = "broken"
 
     def analyze(self, faces: Sequence[Face]) -> list[dict]:

@@ -5,13 +5,14 @@ with a reason naming the missing path.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("FACECORE_SHARED", PROJECT_ROOT.parent / "shared"))
+from tools.common.shared import PROJECT_ROOT, shared_root
+
+__all__ = ["DATASETS", "MODELS", "PROJECT_ROOT", "SHARED", "shared_path"]
+SHARED = shared_root()
 DATASETS = SHARED / "datasets"
 MODELS = SHARED / "models"
 

@@ -162,3 +162,15 @@ def test_timing_listeners_see_every_plugin_call(app, client, png):
     app.extensions["facecore.pipeline"].timing_listeners.append(lambda p, ms, n: seen.append((p.slug, n)))
     post(client, png, face_plugins="calculator,age")
     assert seen == [("detector", 2), ("calculator", 2), ("age", 2)]
+
+
+def test_the_routes_are_listed_once_by_the_blueprint():
+    """The metrics' endpoint labels and the limits' image paths both come from the blueprint's rules."""
+    from src.app import create_app
+    from src.web.endpoints import route_paths
+    from tests.fakes import FAKE_SETTINGS, fake_pipeline
+
+    app = create_app(FAKE_SETTINGS, pipeline=fake_pipeline())
+    assert route_paths(app, "POST") == {"/find_faces", "/find_faces_base64", "/scan_faces", "/vectorize"}
+    assert app.extensions["facecore.guard"].image_paths == route_paths(app, "POST")
+    assert app.extensions["facecore.metrics"].known_paths == route_paths(app) >= {"/healthcheck", "/status"}

@@ -18,7 +18,7 @@ class Echo(FacePlugin):
     slug = "echo"
 
     def __init__(self) -> None:
-        super().__init__("test.Echo", None)
+        super().__init__(None)
         self.batch_sizes: list[int] = []
         self.fail = False
 
@@ -66,7 +66,7 @@ def test_a_full_batch_runs_without_waiting_out_the_deadline():
 def test_an_error_reaches_every_caller():
     plugin = Echo()
     plugin.fail = True
-    batcher = MicroBatcher(plugin, wait_ms=100)
+    batcher = MicroBatcher(plugin, wait_ms=100, max_faces=64)
     with ThreadPoolExecutor(3) as pool:
         futures = [pool.submit(batcher.analyze, faces_of(i, 1)) for i in range(3)]
         for future in futures:

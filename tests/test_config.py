@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from src.config import DEFAULT_EXTRAS, load_settings, split_list
+from src.config import DEFAULTS, load_settings, split_list
 from src.errors import StartupError
 
 
 def test_defaults():
     settings = load_settings({})
     assert settings.port == 3000 and settings.gpu_idx == -1 and settings.img_length_limit == 640
-    assert settings.extras == DEFAULT_EXTRAS and settings.build_version == "dev"
+    assert settings == DEFAULTS.with_overrides(onnx_threads=settings.onnx_threads, models_root=settings.models_root)
+    assert settings.extras == DEFAULTS.extras and settings.build_version == "dev"
 
 
 def test_lists_split_on_commas_and_spaces():

@@ -15,6 +15,7 @@ import pytest
 
 from src.app import create_app
 from src.config import load_settings
+from tests.plugins.insightface.helpers import landmarks106_stand_in
 from tests.reliability.helpers import assert_same_answers_from_threads
 from tests.shared_data import shared_path
 
@@ -33,6 +34,9 @@ def seed_store(root: Path) -> None:
     with zipfile.ZipFile(folder / "genderage_v1.zip", "w") as archive:  # as CompreFace's Drive archive
         for file in (models / "mxnet" / "genderage_v1").iterdir():
             archive.write(file, f"genderage_v1/{file.name}")
+    stand_in = root / "insightface" / "landmarks2d106" / "2d106det"  # the pack's file name, as a user places it
+    stand_in.mkdir(parents=True)
+    landmarks106_stand_in(stand_in / "2d106det.onnx")
     yunet = root / "opencv" / "detector" / "yunet_2023mar"
     yunet.mkdir(parents=True)
     shutil.copy(models / "yunet_s_640_640.onnx", yunet / "face_detection_yunet_2023mar.onnx")
@@ -93,13 +97,30 @@ def test_opencv_yunet_in_the_service(store):
     assert len(find(client, "couple.jpg").get_json()["result"]) == 2
 
 
+THREAD_EXTRAS = ("insightface.AgeDetector@genderage_v1 insightface.GenderDetector@genderage_v1 "
+                 "insightface.LandmarksDetector insightface.PoseEstimator insightface.Landmarks2d106Detector")
+
+
 @pytest.mark.parametrize("detector", ["insightface.FaceDetector@my_scrfd", "opencv.FaceDetector@yunet_2023mar"])
 def test_same_answers_from_8_threads(store, detector):
+    """No 2d106 weights are reachable here: a stand-in graph of that shape runs the plugin's plumbing."""
     client = app_for(store, FACE_DETECTION_PLUGIN=detector, CALCULATION_PLUGIN="insightface.Calculator@mobileface_v2",
-                     EXTRA_PLUGINS="insightface.AgeDetector@genderage_v1 insightface.GenderDetector@genderage_v1 "
-                                   "insightface.LandmarksDetector insightface.PoseEstimator", MAX_IN_FLIGHT="8")
+                     EXTRA_PLUGINS=THREAD_EXTRAS, MAX_IN_FLIGHT="8")
     images = [shared_path(f"datasets/deepface/{name}").read_bytes() for name in ("img1.jpg", "couple.jpg")]
-    assert_same_answers_from_threads(client, images, "calculator,age,gender,landmarks,pose")
+    assert_same_answers_from_threads(client, images, "calculator,age,gender,landmarks,pose,landmarks2d106")
+
+
+def test_the_8_thread_tests_cover_every_builtin_plugin():
+    from src.plugin_manager import PluginRegistry, build_plugin_manager
+    from tests.reliability.test_real_plugins import CONFIGS
+
+    registry = PluginRegistry.from_manager(build_plugin_manager())
+    builtin = {name for name, cls in registry.classes.items() if cls.__module__.startswith("plugins.")}
+    settings = [load_settings(env) for env, _ in CONFIGS.values()]
+    covered = {s.split("@")[0] for setting in settings for s in (setting.detector, setting.calculator, *setting.extras)}
+    covered |= {"insightface.FaceDetector", "opencv.FaceDetector", "insightface.Calculator"}
+    covered |= {s.split("@")[0] for s in THREAD_EXTRAS.split()}
+    assert builtin <= covered, f"not run from 8 threads: {sorted(builtin - covered)}"
 
 
 def test_model_name_cannot_escape_the_store(store):

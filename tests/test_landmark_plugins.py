@@ -19,13 +19,13 @@ def test_points_are_rounded_not_truncated():
 
 
 def test_landmarks_and_their_absence():
-    plugin = DetectorLandmarks("x.LandmarksDetector", None)
+    plugin = DetectorLandmarks(None)
     got = plugin.analyze([face(), face(None), face(whole_image=True)])
     assert got[0]["landmarks"] == landmark_ints(MARKS) and got[1] == got[2] == {"landmarks": []}
 
 
 def test_pose_is_none_without_landmarks_and_near_frontal_with_symmetric_ones():
-    plugin = LandmarkPose("x.PoseEstimator", None)
+    plugin = LandmarkPose(None)
     with_marks, without = plugin.analyze([face(), face(None)])
     assert without == {"pose": None}
     assert abs(with_marks["pose"]["yaw"]) < 10 and abs(with_marks["pose"]["roll"]) < 5

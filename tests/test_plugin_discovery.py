@@ -21,8 +21,42 @@ from tests.fakes import fake_registry
 EXAMPLE = Path(__file__).parent / "example_plugin"
 
 
-def test_names_are_entry_point_dot_class():
+def test_names_are_the_ones_plugins_declare():
     assert "fake.FaceDetector" in fake_registry().names()
+    assert str(fake_registry().create("fake.FaceDetector")) == fakes.FaceDetector.name
+
+
+def registry_of(*packages: tuple[str, list[type]]) -> PluginRegistry:
+    modules = []
+    for package, classes in packages:
+        module = type(package, (), {"register_plugins": hookimpl(lambda self, found=classes: found)})()
+        modules.append((package, module))
+    return PluginRegistry.from_manager(build_plugin_manager(load_entrypoints=False, modules=modules))
+
+
+def test_a_three_part_dotted_name_is_selectable_with_its_model():
+    class MaskDetector(FacePlugin):
+        name = "facenet.facemask.MaskDetector"
+        slug = "mask"
+        models = (fakes.Calculator.models[0],)
+    plugin = registry_of(("masks", [MaskDetector])).create("facenet.facemask.MaskDetector@m1")
+    assert isinstance(plugin, MaskDetector) and str(plugin) == "facenet.facemask.MaskDetector@m1"
+    assert plugin.family() == "facenet"
+
+
+@pytest.mark.parametrize("name", [None, "", "Single", "a.b.c.d", "a..b", "a.b-c", "9a.b", "a.b.", " a.b"])
+def test_a_missing_or_malformed_name_stops_the_start_naming_the_package(name):
+    attributes = {"slug": "thing"} if name is None else {"slug": "thing", "name": name}
+    nameless = type("Thing", (FacePlugin,), attributes)
+    with pytest.raises(StartupError, match=r"plugin package 'pkg' registered .*Thing, which declares no valid name"):
+        registry_of(("pkg", [nameless]))
+
+
+def test_a_name_is_not_inherited():
+    class Subclass(fakes.AgeDetector):
+        """Declares no name of its own: registering it must not silently reuse fake.AgeDetector."""
+    with pytest.raises(StartupError, match="declares no valid name"):
+        registry_of(("pkg", [Subclass]))
 
 
 def test_model_selection_and_version_string():
@@ -75,27 +109,14 @@ def test_non_plugin_class_refused():
         PluginRegistry.from_manager(pm)
 
 
-def test_duplicate_names_refused():
-    class Twice:
-        @hookimpl
-        def register_plugins(self):
-            return [fakes.AgeDetector, fakes.AgeDetector]
-    pm = build_plugin_manager(load_entrypoints=False, modules=[("twice", Twice())])
-    with pytest.raises(StartupError, match="duplicate plugin name 'twice.AgeDetector'"):
-        PluginRegistry.from_manager(pm)
-
-
-def test_each_package_is_its_own_namespace():
-    pm = build_plugin_manager(load_entrypoints=False, modules=[("fake", fakes.fake_module())])
-
-    class Again:
-        @hookimpl
-        def register_plugins(self):
-            return [fakes.AgeDetector]
-    pm.register(Again(), name="again")
-    registry = PluginRegistry.from_manager(pm)
-    assert "again.AgeDetector" in registry.names()  # another package's name is its own namespace
-    assert issubclass(registry.classes["again.AgeDetector"], FacePlugin)
+def test_one_name_declared_by_two_packages_stops_the_start_naming_both():
+    class Copy(FacePlugin):
+        name = "fake.AgeDetector"
+        slug = "age"
+    with pytest.raises(StartupError, match=r"plugin name 'fake\.AgeDetector' is declared twice: by "
+                                           r"tests\.fakes\.AgeDetector in package 'fake' and by .*Copy in "
+                                           r"package 'other'"):
+        registry_of(("fake", [fakes.AgeDetector]), ("other", [Copy]))
 
 
 def test_builtin_packages_register_through_entry_points():
@@ -106,18 +127,27 @@ def test_builtin_packages_register_through_entry_points():
 
 @pytest.mark.integration
 def test_third_party_package_installed_with_pip_is_selected_by_environment(tmp_path):
+    """The example package (docs/writing-plugins.md) pip-installs, registers a three-part name, loads its
+    model file from its own pip package, warms up and serves."""
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--no-index", "--target", str(target), str(EXAMPLE)], check=True)
     script = (
-        "import json; from src.app import create_app; "
+        "import io, json; import numpy as np; from PIL import Image; from src.app import create_app; "
         "c = create_app().test_client(); "
-        "print(json.dumps(c.get('/status').get_json()))"
+        "out = io.BytesIO(); Image.fromarray(np.full((40, 60, 3), (200, 100, 50), np.uint8)).save(out, 'PNG'); "
+        "found = c.post('/find_faces?face_plugins=brightness', data={'file': (io.BytesIO(out.getvalue()), 'x.png')}, "
+        "content_type='multipart/form-data'); "
+        "print(json.dumps({'status': c.get('/status').get_json(), 'found': found.get_json()}))"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(Path(__file__).parents[1])]),
            "FACE_DETECTION_PLUGIN": "example.CentreDetector", "CALCULATION_PLUGIN": "dlib.Calculator",
-           "EXTRA_PLUGINS": "", "WARM_UP": "false", "FACECORE_LOAD_PLUGINS": "example,dlib"}
+           "EXTRA_PLUGINS": "example.brightness.BrightnessEstimator", "WARM_UP": "true",
+           "MODELS_ROOT": str(tmp_path / "models"), "FACECORE_LOAD_PLUGINS": "example,dlib"}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    status = json.loads(done.stdout.strip().splitlines()[-1])
-    assert status["available_plugins"]["detector"] == "example.CentreDetector"
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["status"]["available_plugins"]["detector"] == "example.CentreDetector"
+    assert answer["status"]["available_plugins"]["brightness"] == "example.brightness.BrightnessEstimator"
+    [face] = answer["found"]["result"]
+    assert face["brightness"] == round(0.299 * 200 + 0.587 * 100 + 0.114 * 50, 2)

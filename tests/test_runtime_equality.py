@@ -20,7 +20,7 @@ from src.device import Device
 from src.imaging import downscale
 from src.inference_runtime import BF16, F32, OPENVINO, RuntimeChoice, openvino_installed
 from src.model_store import ModelStore
-from src.plugin_api import Face, LoadContext
+from src.plugin_api import Face
 from src.plugin_manager import PluginRegistry, build_plugin_manager
 from tests.shared_data import shared_path
 
@@ -71,8 +71,8 @@ def couple() -> np.ndarray:
 
 
 def default_plugin(name: str, root: Path) -> Any:
-    plugin = PluginRegistry.from_manager(build_plugin_manager()).create(name, object)
-    plugin.load(LoadContext(ModelStore(root, offline=True), Device(threads=1)))
+    plugin = PluginRegistry.from_manager(build_plugin_manager()).create(name)
+    plugin.load(ModelStore(root, offline=True).context_for(plugin, Device(threads=1)))
     return plugin
 
 
@@ -84,11 +84,10 @@ def couple_faces(root: Path) -> list[Face]:
 
 def own_detector(root: Path, file: str) -> Any:
     from plugins.insightface.detector import FaceDetector
-    from tests.plugins.insightface.helpers import local_store
+    from tests.plugins.insightface.helpers import load_from, local_store
 
-    detector = FaceDetector("insightface.FaceDetector", FaceDetector.custom_model("own"))
-    detector.load(local_store(root, "insightface", "detector", "own", shared_path(f"models/{file}")))
-    return detector
+    detector = FaceDetector(FaceDetector.custom_model("own"))
+    return load_from(local_store(root, "insightface", "detector", "own", shared_path(f"models/{file}")), detector)
 
 
 def mxnet(kind: str, root: Path) -> Any:

@@ -27,18 +27,19 @@ from typing import Sequence
 
 import numpy as np
 
+from src.config import DEFAULTS
 from src.plugin_api import BoundingBox, DetectedFace, Face
 from tools.common.embeddings import similarity, unit  # noqa: F401 - similarity: re-exported for callers
 from tools.common.images import read_rgb
 from tools.common.pairs import Pair, folder_pairs, read_csv_pairs
+from tools.common.shared import shared_root
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared"
 DEFAULT_DOC = Path(__file__).resolve().parents[1] / "docs" / "calibration.md"
 BEGIN = "<!-- calibrate_similarity: begin (generated, do not edit by hand) -->"
 END = "<!-- calibrate_similarity: end -->"
-DETECTION_LENGTH_LIMIT = 640  # the service's default IMG_LENGTH_LIMIT: detect on the image it would see
+DETECTION_LENGTH_LIMIT = DEFAULTS.img_length_limit  # detect on the image the service would see
 SLOPE_RIDGE = 1.0  # keeps the logistic slope finite when the pairs are perfectly separated
 
 
@@ -118,35 +119,26 @@ def lfw_pairs(folder: Path) -> list[Pair]:
 
 # --------------------------------------------------------------------------------------------- embedding
 class DlibFaces:
-    """dlib.FaceDetector (HOG) + dlib.Calculator, loaded from the pip-packaged weights."""
+    """dlib.FaceDetector (HOG) + dlib.Calculator, age and gender, loaded from the pip-packaged weights by the
+    service's own pipeline builder (detection downscaled, mapped back and sorted as the service does it)."""
 
     def __init__(self) -> None:
-        from plugins.dlib.age_gender import AgeDetector, GenderDetector
-        from plugins.dlib.calculator import Calculator
-        from plugins.dlib.detector import FaceDetector
         from src.config import load_settings
-        from src.model_store import ModelStore
-        from src.plugin_api import LoadContext
+        from tools.common.service import build
 
-        store = ModelStore(Path(tempfile.gettempdir()) / "facecore-calibration", offline=True)
-        ctx = LoadContext(store, load_settings().device)
-        self.detector = FaceDetector("dlib.FaceDetector", FaceDetector.find_model(None))
-        self.calculator = Calculator("dlib.Calculator", Calculator.find_model(None))
-        self.age = AgeDetector("dlib.AgeDetector", AgeDetector.find_model(None))
-        self.gender = GenderDetector("dlib.GenderDetector", GenderDetector.find_model(None))
-        for plugin in (self.detector, self.calculator, self.age, self.gender):
-            plugin.load(ctx)
+        settings = load_settings().with_overrides(
+            detector="dlib.FaceDetector", calculator="dlib.Calculator",
+            extras=("dlib.AgeDetector", "dlib.GenderDetector"),
+            img_length_limit=DETECTION_LENGTH_LIMIT, det_prob_threshold=None, warm_up=False, models_offline=True,
+            models_root=Path(tempfile.gettempdir()) / "facecore-calibration")
+        self.pipeline = build(settings)
+        self.calculator = self.pipeline.calculator
+        self.age = self.pipeline.face_plugins["age"]
+        self.gender = self.pipeline.face_plugins["gender"]
 
     def largest_face(self, image: np.ndarray) -> Face | None:
-        from src.imaging import downscale
-
-        small, scale = downscale(image, DETECTION_LENGTH_LIMIT)
-        found = self.detector.detect(small, self.detector.default_threshold)
-        if not found:
-            return None
-        best = max(found, key=lambda f: f.box.area).scaled(scale)
-        height, width = image.shape[:2]
-        return Face(image, DetectedFace(best.box.clipped(width, height), best.probability))
+        found = self.pipeline.detect(image, self.pipeline.default_threshold)  # largest first
+        return Face(image, found[0]) if found else None
 
     @staticmethod
     def whole_face(image: np.ndarray) -> Face:
@@ -280,7 +272,7 @@ def write_section(path: Path, section: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="the shared models/datasets folder")
+    parser.add_argument("--shared", type=Path, default=shared_root(), help="the shared models/datasets folder")
     parser.add_argument("--write", type=Path, nargs="?", const=DEFAULT_DOC, default=None,
                         help=f"write the figures to this Markdown file (default {DEFAULT_DOC})")
     parser.add_argument("--timing", action="store_true", help="also time the calculator and age+gender")

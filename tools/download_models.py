@@ -17,7 +17,7 @@ from pathlib import Path
 from src.config import load_settings
 from src.errors import StartupError
 from src.model_store import ModelNotAvailable, ModelStore
-from src.plugin_api import LoadContext, Plugin
+from src.pipeline import load_plugin
 from src.plugin_manager import PluginRegistry, build_plugin_manager
 
 
@@ -30,10 +30,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-prepare", action="store_true",
                         help="only fetch; do not load the plugins once to build derived files (ONNX conversions)")
     return parser.parse_args(argv)
-
-
-def backend_of(plugin: Plugin) -> str:
-    return plugin.name.split(".", 1)[0]
 
 
 def list_plugins(registry: PluginRegistry) -> None:
@@ -62,16 +58,16 @@ def main(argv: list[str] | None = None) -> int:
     for plugin in plugins:
         if plugin.model is None:
             continue
+        models = store.for_plugin(plugin)  # the server's path rule
         try:
-            folder = plugin.model_folder()
             if args.source is not None:
-                store.import_from(backend_of(plugin), folder, plugin.model, args.source)
-            paths = store.ensure(backend_of(plugin), folder, plugin.model)
+                store.import_from(models.backend, models.slug, models.model, args.source)
+            paths = models.files()
             if not args.no_prepare:  # converts MXNet/dlib files to ONNX now, so the server never writes
-                plugin.load(LoadContext(store, settings.device))
+                load_plugin(plugin, store, settings.device)
             for path in paths.values():
                 print(f"ok   {plugin}: {path}")
-        except ModelNotAvailable as error:
+        except (ModelNotAvailable, StartupError) as error:
             failures += 1
             print(f"FAIL {plugin}: {error}", file=sys.stderr)
     return 1 if failures else 0

@@ -1,6 +1,6 @@
-"""Recall, false detections and speed of ``facenet.FaceDetector`` on dlib's example faces.
+"""Recall, false detections and speed of a face detector (default ``facenet.FaceDetector``) on dlib's example faces.
 
-``python -m tools.eval_detector_dlib_faces [--steps compreface|common] [--threshold T] [--margins]``
+``python -m tools.eval_detector_dlib_faces [--detector name@model] [--threshold T] [--repeats N]``
 
 The set (``../shared/datasets/dlib-faces``): 9 PASCAL VOC photos with 43 hand-drawn boxes in dlib imglab
 XML (``training.xml``, ``testing.xml``) and ``dogs.jpg`` with no human face. A detection matches a
@@ -14,6 +14,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from src.plugin_api import DetectedFace
 from tools.common.annotations import MATCH_IOU, detection_boxes, greedy_pairs, iou_matrix, read_imglab
 from tools.common.images import read_rgb
 from tools.common.truth_set import DLIB_FACES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from src.pipeline import Pipeline
 
 DEFAULT_DATASET = DLIB_FACES
 NO_FACE_IMAGES = ("dogs.jpg",)
@@ -90,35 +94,29 @@ def evaluate(detect, folder: Path = DEFAULT_DATASET, repeats: int = 1) -> Score:
                  cpu * per_image)
 
 
-def make_detector(steps: str, margins: bool):
-    from plugins.facenet.cascade import COMMON_STEPS, COMPREFACE_STEPS
-    from plugins.facenet.detector import COMPREFACE_MARGINS, MTCNN, FaceDetector
+def make_detector(selection: str) -> "Pipeline":
+    """The service's pipeline for ``selection`` (``name@model``) with only its detector loaded, built by the
+    service's own builder; images are scored at their native size (``IMG_LENGTH_LIMIT=0``)."""
     from src.config import load_settings
-    from src.model_store import ModelStore
-    from src.plugin_api import LoadContext, ModelSpec
+    from tools.common.service import build_detector_only
 
-    options = dict(MTCNN.options)
-    options["steps"] = COMPREFACE_STEPS if steps == "compreface" else COMMON_STEPS
-    options["margins"] = COMPREFACE_MARGINS if margins else None
-    spec = ModelSpec(MTCNN.name, MTCNN.files, MTCNN.licence, options=options)
-    detector = FaceDetector("facenet.FaceDetector", spec)
-    detector.load(LoadContext(ModelStore(Path("/nonexistent-model-root"), offline=True), load_settings().device))
-    return detector
+    return build_detector_only(load_settings().with_overrides(detector=selection, img_length_limit=0, warm_up=False))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
-    parser.add_argument("--steps", choices=("common", "compreface"), default="common")
-    parser.add_argument("--threshold", type=float, default=0.85)
-    parser.add_argument("--margins", action="store_true", help="add CompreFace's box margins")
+    parser.add_argument("--detector", default="facenet.FaceDetector@mtcnn",
+                        help="a selection as FACE_DETECTION_PLUGIN takes, e.g. facenet.FaceDetector@mtcnn_compreface")
+    parser.add_argument("--threshold", type=float, help="default: the detector's own")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    detector = make_detector(args.steps, args.margins)
-    detector.warm_up(np.zeros((64, 64, 3), np.uint8))
-    score = evaluate(lambda image: detector.detect(image, args.threshold), args.dataset, args.repeats)
-    print(f"steps={args.steps} threshold={args.threshold} margins={args.margins}: "  # noqa: T201 (CLI output)
+    pipeline = make_detector(args.detector)
+    threshold = pipeline.default_threshold if args.threshold is None else args.threshold
+    pipeline.detect(np.zeros((64, 64, 3), np.uint8), threshold)  # warm-up
+    score = evaluate(lambda image: pipeline.detect(image, threshold), args.dataset, args.repeats)
+    print(f"{args.detector} threshold={threshold}: "  # noqa: T201 (CLI output)
           f"recall {score.matched}/{score.faces} = {score.recall:.3f}, false detections {score.false_detections}, "
           f"mean IoU {score.mean_iou:.3f}, {score.ms_per_image:.1f} ms/image wall "
           f"({score.cpu_ms_per_image:.1f} ms CPU) over {score.images} images")

@@ -36,14 +36,16 @@ class _ChipClassifier(FacePlugin):
     chip_size: ClassVar[int] = 0
     network: ClassVar[ModelFile]
 
-    def __init__(self, name: str, model: ModelSpec | None) -> None:
-        super().__init__(name, model)
+    def __init__(self, model: ModelSpec | None = None) -> None:
+        super().__init__(model)
         self._session: Any = None
         self._predictor: Any = None
         self._input_name = ""
 
+    thread_safe = True  # ONNX Runtime sessions and dlib's shape predictor (const) hold no per-call state
+
     def load(self, ctx: LoadContext) -> None:
-        files = ctx.store.ensure("dlib", self.slug, self.model or self.models[0])
+        files = ctx.models.files()
         self._predictor = shape_predictor(files[specs.SHAPE5.filename])
         self._session = open_session(files[self.network.filename], ctx.device)
         self._input_name = self._session.get_inputs()[0].name
@@ -51,7 +53,7 @@ class _ChipClassifier(FacePlugin):
 
     def chip(self, face: Face) -> np.ndarray:
         # A whole-image face is aligned the same way, on the whole-image box, as the package itself does.
-        shape = face_shape(face, self._predictor, SHAPE5_KEY)
+        shape = face_shape(face, self.loaded(self._predictor), SHAPE5_KEY)
         return face_chip(face, shape, self.chip_size, CHIP_PADDING)
 
     def probabilities(self, faces: Sequence[Face]) -> np.ndarray:
@@ -59,12 +61,13 @@ class _ChipClassifier(FacePlugin):
         if not faces:
             return np.zeros((0, 0), dtype=np.float32)
         batch = to_network_input([self.chip(face) for face in faces])
-        return np.asarray(self._session.run(None, {self._input_name: batch})[0], dtype=np.float32)
+        return np.asarray(self.loaded(self._session).run(None, {self._input_name: batch})[0], dtype=np.float32)
 
 
 class AgeDetector(_ChipClassifier):
     """``{"age": {"low", "high", "probability"}}``: see :mod:`plugins.dlib.age_mapping`."""
 
+    name = "dlib.AgeDetector"
     slug: ClassVar[str] = "age"
     models: ClassVar[tuple[ModelSpec, ...]] = (specs.AGE_SPEC,)
     chip_size: ClassVar[int] = 64
@@ -77,6 +80,7 @@ class AgeDetector(_ChipClassifier):
 class GenderDetector(_ChipClassifier):
     """``{"gender": {"value": "male"|"female", "probability"}}``: the more probable class and its probability."""
 
+    name = "dlib.GenderDetector"
     slug: ClassVar[str] = "gender"
     models: ClassVar[tuple[ModelSpec, ...]] = (specs.GENDER_SPEC,)
     chip_size: ClassVar[int] = 32

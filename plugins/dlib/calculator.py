@@ -68,10 +68,11 @@ class OnnxEmbedder:
 class Calculator(CalculatorBase):
     """Embeddings of dlib's resnet_v1 (the face_recognition library's model); raw, not unit-normalised."""
 
+    name = "dlib.Calculator"
     models: ClassVar[tuple[ModelSpec, ...]] = (specs.RESNET_SPEC,)
 
-    def __init__(self, name: str, model: ModelSpec | None) -> None:
-        super().__init__(name, model)
+    def __init__(self, model: ModelSpec | None = None) -> None:
+        super().__init__(model)
         self._predictor: Any = None
         self._embedder: ChipEmbedder | None = None
         options = model.options if model is not None else {}
@@ -79,10 +80,10 @@ class Calculator(CalculatorBase):
         self.whole_image_mode = str(options.get("whole_image", WHOLE_ALIGN))
         #: "onnx" (the converted network on ONNX Runtime, default) or "dlib" (dlib's own, one thread)
         self.backend = str(options.get("backend", "onnx"))
+        self.thread_safe = self.backend == "onnx"  # dlib's own network keeps per-call tensors in the object
 
     def load(self, ctx: LoadContext) -> None:
-        spec = self.model or specs.RESNET_SPEC
-        files = ctx.store.ensure("dlib", self.slug, spec)
+        files = ctx.models.files()
         self._predictor = shape_predictor(files[specs.SHAPE5.filename])
         if self.backend == "dlib":
             import dlib
@@ -92,7 +93,7 @@ class Calculator(CalculatorBase):
             return
         from srcext.dlib import convert_cached
 
-        converted = ctx.store.model_dir("dlib", self.slug, spec.name) / "onnx"
+        converted = ctx.models.folder / "onnx"
         onnx_embedder = OnnxEmbedder(convert_cached(files[specs.RESNET.filename], converted), ctx.device)
         self._embedder = onnx_embedder
         self.device_description = onnx_embedder.device_description
@@ -105,16 +106,14 @@ class Calculator(CalculatorBase):
         """The 150x150 aligned chip of ``face``, shared through the face's crop cache."""
         if face.whole_image and self.whole_image_mode == WHOLE_RESIZE:
             return face.crop(f"dlib_whole{CHIP_SIZE}", lambda f: resize_whole(f.image, CHIP_SIZE))
-        shape = face_shape(face, self._predictor, SHAPE5_KEY)
+        shape = face_shape(face, self.loaded(self._predictor), SHAPE5_KEY)
         return face_chip(face, shape, CHIP_SIZE, CHIP_PADDING)
 
     def embed(self, faces: Sequence[Face]) -> np.ndarray:
         return self._embed_chips([self.chip(face) for face in faces])
 
     def _embed_chips(self, chips: Sequence[np.ndarray]) -> np.ndarray:
-        if self._embedder is None:
-            raise RuntimeError(f"{self.name} used before load()")
-        return self._embedder(chips)
+        return self.loaded(self._embedder)(chips)
 
     def warm_up(self, image: np.ndarray) -> None:
         self._embed_chips([resize_whole(image, CHIP_SIZE)])

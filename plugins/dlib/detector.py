@@ -7,7 +7,6 @@ whose 2x upsampling is not reproduced.
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,25 +25,32 @@ class FaceDetector(FaceDetectorBase):
     the default detector must not be. ``dlib.LandmarksDetector`` derives them on request.
     """
 
+    name = "dlib.FaceDetector"
     models: ClassVar[tuple[ModelSpec, ...]] = (specs.HOG, specs.MMOD_SPEC)
-    default_threshold: ClassVar[float] = scores.DEFAULT_THRESHOLD
+    default_threshold = scores.DEFAULT_THRESHOLD
 
-    def __init__(self, name: str, model: ModelSpec | None) -> None:
-        super().__init__(name, model)
+    def __init__(self, model: ModelSpec | None = None) -> None:
+        super().__init__(model)
         self._detector: Any = None
         self._cnn = False
         self._onnx = False
         # dlib's detectors keep the image pyramid of the call in progress inside the object, and release
         # the GIL while they run: two threads in one detector corrupt each other's memory (uWSGI threads,
-        # or BATCH_WAIT_MS). The ONNX Runtime path holds no such state and runs without it.
-        self._dlib_lock = threading.Lock()
+        # or BATCH_WAIT_MS), so the pipeline serialises them. The ONNX Runtime path holds no such state.
+        self.thread_safe = self.runs_on_onnx
+
+    @property
+    def runs_on_onnx(self) -> bool:
+        """MMOD converted to ONNX (its default); the HOG model and MMOD with upsampling run in dlib."""
+        return self.model is not None and self.model.name == specs.MMOD_SPEC.name \
+            and self.backend == "onnx" and self.upsample == 0
 
     def load(self, ctx: LoadContext) -> None:
         spec = self.model or specs.HOG
-        files = ctx.store.ensure("dlib", self.slug, spec) if spec.name == specs.MMOD_SPEC.name else {}
-        if files and self.backend == "onnx" and self.upsample == 0:
+        files = ctx.models.files() if spec.name == specs.MMOD_SPEC.name else {}
+        if self.runs_on_onnx:
             self._cnn = True
-            self._load_onnx(ctx, spec, files[specs.MMOD.filename])
+            self._load_onnx(ctx, files[specs.MMOD.filename])
             return
         import dlib
 
@@ -55,12 +61,12 @@ class FaceDetector(FaceDetectorBase):
             self._detector = dlib.get_frontal_face_detector()
         self.device_description = "cuda" if self._cnn and dlib.DLIB_USE_CUDA else "cpu"
 
-    def _load_onnx(self, ctx: LoadContext, spec: ModelSpec, dat_path: Path) -> None:
+    def _load_onnx(self, ctx: LoadContext, dat_path: Path) -> None:
         from src.device import describe_session
         from src.onnx_session import open_session
         from srcext.dlib import MmodDetector, convert_cached
 
-        converted = convert_cached(dat_path, ctx.store.model_dir("dlib", self.slug, spec.name) / "onnx")
+        converted = convert_cached(dat_path, ctx.models.folder / "onnx")
         self._detector = MmodDetector.from_onnx(converted, lambda model: open_session(model, ctx.device))
         self._onnx = True
         self.device_description = describe_session(self._detector.session)
@@ -84,16 +90,14 @@ class FaceDetector(FaceDetectorBase):
         # Ask dlib for every box the threshold could keep, so a low threshold finds more faces.
         floor = scores.probability_to_score(threshold, scores.HOG_SLOPE)
         floor = min(max(floor, scores.MIN_HOG_SCORE), scores.MAX_HOG_SCORE)
-        with self._dlib_lock:
-            rects, raw_scores, _ = self._detector.run(image, self.upsample, floor)
+        rects, raw_scores, _ = self.loaded(self._detector).run(image, self.upsample, floor)
         return [(rect, scores.score_to_probability(score, scores.HOG_SLOPE)) for rect, score in zip(rects, raw_scores)]
 
     def _detect_cnn(self, image: np.ndarray) -> list[tuple[Any, float]]:
         if self._onnx:
-            hits = self._detector(image)
+            hits = self.loaded(self._detector)(image)
             return [(hit, scores.score_to_probability(hit.confidence, scores.MMOD_SLOPE)) for hit in hits]
-        with self._dlib_lock:
-            found = self._detector(image, self.upsample)
+        found = self.loaded(self._detector)(image, self.upsample)
         return [(hit.rect, scores.score_to_probability(hit.confidence, scores.MMOD_SLOPE)) for hit in found]
 
     def _box(self, rect: Any) -> BoundingBox:

@@ -19,19 +19,17 @@ from src.plugin_api import Face, FacePlugin, JSONValue, LoadContext, ModelSpec
 
 class _Shape68Plugin(FacePlugin):
     models: ClassVar[tuple[ModelSpec, ...]] = (specs.LANDMARKS68_SPEC,)
+    thread_safe = True  # dlib's shape predictor is const while it runs
 
-    def __init__(self, name: str, model: ModelSpec | None) -> None:
-        super().__init__(name, model)
+    def __init__(self, model: ModelSpec | None = None) -> None:
+        super().__init__(model)
         self._path: Path | None = None
 
     def load(self, ctx: LoadContext) -> None:
-        files = ctx.store.ensure("dlib", self.slug, self.model or specs.LANDMARKS68_SPEC)
-        self._path = files[specs.SHAPE68.filename]
+        self._path = ctx.models.file(specs.SHAPE68.filename)
 
     def predictor(self) -> Any:
-        if self._path is None:
-            raise RuntimeError(f"{self.name} used before load()")
-        return shape_predictor(self._path)
+        return shape_predictor(self.loaded(self._path))
 
     def points68(self, face: Face) -> np.ndarray:
         return shape_points(face_shape(face, self.predictor(), SHAPE68_KEY))
@@ -46,6 +44,7 @@ class _Shape68Plugin(FacePlugin):
 class Landmarks68Detector(_Shape68Plugin):
     """``{"landmarks68": [[x, y] x 68]}`` in iBUG 300-W order, original-image pixels."""
 
+    name = "dlib.Landmarks68Detector"
     slug: ClassVar[str] = "landmarks68"
 
     def analyze(self, faces: Sequence[Face]) -> list[dict[str, JSONValue]]:
@@ -55,6 +54,10 @@ class Landmarks68Detector(_Shape68Plugin):
 class LandmarksDetector(_Shape68Plugin, DetectorLandmarks):
     """``{"landmarks": [[x, y] x 5]}``: the detector's points, else derived from the 68-point predictor."""
 
+    name = "dlib.LandmarksDetector"
+
 
 class PoseEstimator(_Shape68Plugin, LandmarkPose):
     """``{"pose": {"pitch", "yaw", "roll"}}`` from the same 5 points, by :func:`src.pose.estimate_pose`."""
+
+    name = "dlib.PoseEstimator"

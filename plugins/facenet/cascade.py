@@ -76,7 +76,9 @@ class Cascade:
 
         height, width = pixels.shape[:2]
         cfg = self.config
-        windows, scores, offsets = [], [], []
+        windows: list[np.ndarray] = []
+        scores: list[np.ndarray] = []
+        offsets: list[np.ndarray] = []
         scaled = pixels
         for scale in bx.pyramid_scales(width, height, cfg.min_face, cfg.factor):
             size = (int(np.ceil(width * scale)), int(np.ceil(height * scale)))

@@ -32,7 +32,8 @@ class ImageChain:
         import cv2
 
         height, width = image.shape[:2]
-        levels, scales, factors = [np.asarray(image, dtype=np.float32)], [1.0], [(1.0, 1.0)]
+        levels: list[np.ndarray] = [np.asarray(image, dtype=np.float32)]
+        scales, factors = [1.0], [(1.0, 1.0)]
         scale = CHAIN_FACTOR
         while min(width, height) * scale >= smallest:
             size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))

@@ -63,27 +63,29 @@ class FaceDetector(api.FaceDetector):
     """MTCNN (P/R/O-Net cascade) with 5 landmarks. Options of the model: ``steps`` (stage thresholds),
     ``min_face`` (pixels), ``factor`` (pyramid step) and ``margins`` (None, or CompreFace-style padding)."""
 
+    name = "facenet.FaceDetector"
     models: ClassVar[tuple[api.ModelSpec, ...]] = (MTCNN, MTCNN_COMPREFACE)
-    default_threshold: ClassVar[float] = 0.85
+    thread_safe = True  # ONNX Runtime sessions; the cascade keeps its state per call
+    default_threshold = 0.85
     #: The nets are tiny and run ~15 times per image with numpy work in between: one ONNX thread is as fast,
     #: and spares the CPU that idle pool threads spin on between runs (docs/detectors.md: 3x on 2 cores).
     onnx_threads: ClassVar[int] = 1
 
-    def __init__(self, name: str, model: api.ModelSpec | None) -> None:
-        super().__init__(name, model)
+    def __init__(self, model: api.ModelSpec | None = None) -> None:
+        super().__init__(model)
         self.cascade: Cascade | None = None
         options = dict((model or MTCNN).options)
         self.config = CascadeConfig(min_face=float(options.get("min_face", 20.0)),
                                     factor=float(options.get("factor", 0.709)),
-                                    steps=tuple(options.get("steps", COMMON_STEPS)))  # type: ignore[arg-type]
+                                    steps=tuple(options.get("steps", COMMON_STEPS)))
         margins = options.get("margins")
-        self.margins: tuple[float, float, float, float] | None = tuple(margins) if margins else None  # type: ignore
+        self.margins: tuple[float, float, float, float] | None = tuple(margins) if margins else None
 
     def load(self, ctx: api.LoadContext) -> None:
         from src.device import describe_session
         from src.onnx_session import open_session
 
-        files = ctx.store.ensure("facenet", self.slug, self.model or MTCNN)
+        files = ctx.models.files()
         nets = {}
         for kind in ("pnet", "rnet", "onet"):
             session = open_session(net_bytes(kind, Path(files[f"{kind}.lz4"])), ctx.device, self.onnx_threads)
@@ -97,9 +99,7 @@ class FaceDetector(api.FaceDetector):
 
     def detect_raw(self, image: np.ndarray) -> Detections:
         """Every face the cascade keeps, before the caller's threshold, margins and clipping."""
-        if self.cascade is None:
-            raise api.PluginError(f"{self.name} used before load()")
-        return self.cascade.detect(image)
+        return self.loaded(self.cascade).detect(image)
 
     def detect(self, image: np.ndarray, threshold: float) -> list[api.DetectedFace]:
         found = self.detect_raw(image)
@@ -109,5 +109,6 @@ class FaceDetector(api.FaceDetector):
         if self.margins is not None:
             boxes = bx.pad_box(boxes, self.margins)
         height, width = image.shape[:2]
-        return [api.DetectedFace(api.BoundingBox(*map(float, box)).clipped(width, height), float(score), points)
+        return [api.DetectedFace(api.BoundingBox(*map(float, box)).clipped(width, height), float(score),
+                                 api.as_points(points))
                 for box, score, points in zip(boxes, scores, marks)]

@@ -8,6 +8,10 @@ from src.landmark_plugins import DetectorLandmarks, LandmarkPose
 class LandmarksDetector(DetectorLandmarks):
     """MTCNN's 5 points as ints; an empty list when there are none (``detect_faces=false``)."""
 
+    name = "facenet.LandmarksDetector"
+
 
 class PoseEstimator(LandmarkPose):
     """Head pose from MTCNN's 5 points (:func:`src.pose.estimate_pose`)."""
+
+    name = "facenet.PoseEstimator"

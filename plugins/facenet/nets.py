@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import onnx
@@ -63,7 +63,7 @@ class _Graph:
         self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), full))
         return full
 
-    def node(self, op: str, inputs: Sequence[str], output: str | None = None, **attrs: object) -> str:
+    def node(self, op: str, inputs: Sequence[str], output: str | None = None, **attrs: Any) -> str:
         self.count += 1
         out = output or f"{op.lower()}_{self.count}"
         self.nodes.append(helper.make_node(op, list(inputs), [out], **attrs))

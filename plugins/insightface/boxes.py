@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from src.boxes import DEFAULT_IOU, nms, order_landmarks
-from src.plugin_api import BoundingBox, DetectedFace
+from src.plugin_api import BoundingBox, DetectedFace, as_points
 
 PRE_NMS_TOP_K = 5000
 
@@ -30,7 +30,7 @@ class Candidates:
             return cls.empty()
         marks = None
         if all(p.landmarks is not None for p in parts):
-            marks = np.concatenate([p.landmarks for p in parts])  # type: ignore[misc]
+            marks = np.concatenate([p.landmarks for p in parts])
         return cls(np.concatenate([p.boxes for p in parts]), np.concatenate([p.scores for p in parts]), marks)
 
     def select(self, index: np.ndarray) -> "Candidates":
@@ -59,6 +59,6 @@ def to_faces(found: Candidates, threshold: float, width: int, height: int,
         box = BoundingBox(float(x1), float(y1), float(x2), float(y2)).clipped(width, height)
         if box.area <= 0:
             continue
-        marks = None if ordered is None else ordered[i]
+        marks = None if ordered is None else as_points(ordered[i])
         faces.append(DetectedFace(box, float(min(max(found.scores[i], 0.0), 1.0)), marks))
     return faces

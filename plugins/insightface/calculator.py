@@ -19,10 +19,12 @@ ARCFACE_NORM = Normalisation(127.5, 127.5)
 class Calculator(api.Calculator):
     """Raw (not unit-normalised) embeddings, as CompreFace returned them; Java normalises before comparing."""
 
+    name = "insightface.Calculator"
     models = CALCULATORS
+    thread_safe = True  # an ONNX Runtime session
 
-    def __init__(self, name: str, model: api.ModelSpec | None) -> None:
-        super().__init__(name, model)
+    def __init__(self, model: api.ModelSpec | None = None) -> None:
+        super().__init__(model)
         self.session: Any = None
         self.norm = ARCFACE_NORM
 
@@ -37,7 +39,7 @@ class Calculator(api.Calculator):
         from src.onnx_session import open_session
 
         assert self.model is not None, "insightface.Calculator always has a model"
-        path = onnx_file(ctx, self.slug, self.model, MXNET_INPUT)
+        path = onnx_file(ctx, MXNET_INPUT)
         self.session = open_session(path, ctx.device)
         self.norm = graph_normalisation(path, ARCFACE_NORM)
         self.input_name = self.session.get_inputs()[0].name
@@ -50,13 +52,12 @@ class Calculator(api.Calculator):
         self.embed([api.Face(image, api.DetectedFace(box, 1.0), whole_image=True)])
 
     def embed(self, faces: Sequence[api.Face]) -> np.ndarray:
-        if self.session is None:
-            raise api.PluginError(f"{self} is not loaded")
+        session = self.loaded(self.session)
         if not faces:
             return np.zeros((0, 0), dtype=np.float32)
         blob = to_blob(np.stack([arcface112(face) for face in faces]), self.norm)
         if self.fixed_batch in (None, len(faces)):
-            return np.asarray(self.session.run(None, {self.input_name: blob})[0], dtype=np.float32)
+            return np.asarray(session.run(None, {self.input_name: blob})[0], dtype=np.float32)
         # A graph exported with a fixed batch of 1 cannot take the stack in one call.
-        rows = [self.session.run(None, {self.input_name: blob[i:i + 1]})[0] for i in range(len(faces))]
+        rows = [session.run(None, {self.input_name: blob[i:i + 1]})[0] for i in range(len(faces))]
         return np.concatenate(rows).astype(np.float32)

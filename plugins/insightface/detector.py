@@ -22,11 +22,13 @@ MXNET_INPUT = (1, 3, 640, 640)
 class FaceDetector(api.FaceDetector):
     """Faces with 5 landmarks; the decoder is chosen from the graph's outputs (see :mod:`router`)."""
 
+    name = "insightface.FaceDetector"
     models = DETECTORS
+    thread_safe = True  # an ONNX Runtime session and a stateless decoder
     default_threshold = 0.8  # CompreFace's RetinaFace value; a model may set options["threshold"]
 
-    def __init__(self, name: str, model: api.ModelSpec | None) -> None:
-        super().__init__(name, model)
+    def __init__(self, model: api.ModelSpec | None = None) -> None:
+        super().__init__(model)
         if model is not None and "threshold" in model.options:
             self.default_threshold = float(model.options["threshold"])
         self.session: Any = None
@@ -42,7 +44,7 @@ class FaceDetector(api.FaceDetector):
         from src.onnx_session import open_session
 
         assert self.model is not None, "insightface.FaceDetector always has a model"
-        self.session = open_session(onnx_file(ctx, self.slug, self.model, MXNET_INPUT), ctx.device)
+        self.session = open_session(onnx_file(ctx, MXNET_INPUT), ctx.device)
         self.decoder = decoder_for(self.session, self.model.options)
         if "threshold" not in self.model.options:
             self.default_threshold = LAYOUT_THRESHOLDS.get(self.decoder.kind, type(self).default_threshold)
@@ -55,12 +57,11 @@ class FaceDetector(api.FaceDetector):
         self.detect(image, self.default_threshold)
 
     def detect(self, image: np.ndarray, threshold: float) -> list[api.DetectedFace]:
-        if self.decoder is None:
-            raise api.PluginError(f"{self} is not loaded")
+        decoder = self.loaded(self.decoder)
         height, width = image.shape[:2]
-        canvas, scale = fit_input(image, self.fixed_size, self.decoder.multiple)
-        outputs = self.session.run(self.output_names, {self.input_name: to_blob(canvas, self.decoder.norm)})
-        found = self.decoder.decode(dict(zip(self.output_names, outputs)), canvas.shape[1], canvas.shape[0], threshold)
+        canvas, scale = fit_input(image, self.fixed_size, decoder.multiple)
+        outputs = self.session.run(self.output_names, {self.input_name: to_blob(canvas, decoder.norm)})
+        found = decoder.decode(dict(zip(self.output_names, outputs)), canvas.shape[1], canvas.shape[0], threshold)
         if scale != 1.0:
             found = found.scaled(1.0 / scale)
         return to_faces(found, threshold, width, height)

@@ -62,10 +62,11 @@ class _LazyBatch:
 
 class _GenderAgePlugin(api.FacePlugin):
     models = GENDERAGE
+    thread_safe = True  # one shared ONNX Runtime session; each batch keeps its own results
     store_slug = "genderage"  # one download serves both the age and the gender slug
 
-    def __init__(self, name: str, model: api.ModelSpec | None) -> None:
-        super().__init__(name, model)
+    def __init__(self, model: api.ModelSpec | None = None) -> None:
+        super().__init__(model)
         self.session: Any = None
 
     @property
@@ -76,7 +77,7 @@ class _GenderAgePlugin(api.FacePlugin):
         from src.device import describe_session
 
         assert self.model is not None
-        path = onnx_file(ctx, self.model_folder(), self.model, MXNET_INPUT)
+        path = onnx_file(ctx, MXNET_INPUT)
         self.session = shared_session(path, ctx)
         self.norm = graph_normalisation(path, Normalisation(127.5, 127.5))
         self.input_name = self.session.get_inputs()[0].name
@@ -89,10 +90,9 @@ class _GenderAgePlugin(api.FacePlugin):
 
     def run(self, faces: Sequence[api.Face]) -> list[GenderAge]:
         """One model call for all ``faces``."""
-        if self.session is None:
-            raise api.PluginError(f"{self} is not loaded")
+        session = self.loaded(self.session)
         blob = to_blob(np.stack([self.crop(f) for f in faces]), self.norm)
-        rows = self.session.run(None, {self.input_name: blob})[0]
+        rows = session.run(None, {self.input_name: blob})[0]
         return [decode(row, self.head) for row in rows]
 
     def estimate(self, faces: Sequence[api.Face]) -> list[GenderAge]:
@@ -106,6 +106,7 @@ class _GenderAgePlugin(api.FacePlugin):
 class AgeDetector(_GenderAgePlugin):
     """``{"age": {"low": a, "high": a, "probability": 1.0}}``: one age, not a range (as CompreFace)."""
 
+    name = "insightface.AgeDetector"
     slug = "age"
 
     def analyze(self, faces: Sequence[api.Face]) -> list[dict[str, Any]]:
@@ -115,6 +116,7 @@ class AgeDetector(_GenderAgePlugin):
 class GenderDetector(_GenderAgePlugin):
     """``{"gender": {"value": "male"|"female", "probability": softmax}}``."""
 
+    name = "insightface.GenderDetector"
     slug = "gender"
 
     def analyze(self, faces: Sequence[api.Face]) -> list[dict[str, Any]]:

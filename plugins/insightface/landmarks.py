@@ -22,15 +22,19 @@ MXNET_INPUT = (1, 3, 192, 192)  # the converter makes the batch axis dynamic
 class LandmarksDetector(DetectorLandmarks):
     """``{"landmarks": [[x, y] x 5]}`` from the detection (empty when the detector gave none)."""
 
+    name = "insightface.LandmarksDetector"
+
 
 class Landmarks2d106Detector(api.FacePlugin):
     """``{"landmarks2d106": [[x, y] x 106]}`` from the 192x192 box-centred crop, all faces in one run."""
 
+    name = "insightface.Landmarks2d106Detector"
     slug = "landmarks2d106"
     models = LANDMARKS106
+    thread_safe = True  # an ONNX Runtime session
 
-    def __init__(self, name: str, model: api.ModelSpec | None) -> None:
-        super().__init__(name, model)
+    def __init__(self, model: api.ModelSpec | None = None) -> None:
+        super().__init__(model)
         self.session: Any = None
 
     def load(self, ctx: api.LoadContext) -> None:
@@ -38,7 +42,7 @@ class Landmarks2d106Detector(api.FacePlugin):
         from src.onnx_session import open_session
 
         assert self.model is not None
-        path = onnx_file(ctx, self.slug, self.model, MXNET_INPUT)
+        path = onnx_file(ctx, MXNET_INPUT)
         self.session = open_session(path, ctx.device)
         self.norm = graph_normalisation(path, Normalisation(0.0, 1.0))
         self.size = int(self.model.options.get("size", 192))
@@ -47,10 +51,9 @@ class Landmarks2d106Detector(api.FacePlugin):
 
     def points(self, faces: Sequence[api.Face]) -> list[np.ndarray]:
         """(106, 2) image-pixel points per face. The model gives crop coordinates in [-1, 1]."""
-        if self.session is None:
-            raise api.PluginError(f"{self} is not loaded")
+        session = self.loaded(self.session)
         crops = [centred(face, self.size) for face in faces]
-        rows = self.session.run(None, {self.input_name: to_blob(np.stack([c.pixels for c in crops]), self.norm)})[0]
+        rows = session.run(None, {self.input_name: to_blob(np.stack([c.pixels for c in crops]), self.norm)})[0]
         result = []
         for crop, row in zip(crops, rows):
             in_crop = (np.asarray(row, dtype=np.float64).reshape(-1, 2)[:106] + 1.0) * (self.size / 2)

@@ -15,8 +15,7 @@ from src.plugin_api import LoadContext, ModelSpec
 
 log = logging.getLogger(__name__)
 
-BACKEND = "insightface"
-_sessions: dict[tuple[str, str], Any] = {}
+_sessions: dict[tuple[str, str, str], Any] = {}
 _sessions_lock = threading.Lock()
 
 
@@ -40,7 +39,7 @@ def unpack_mxnet_archive(archive: Path) -> tuple[Path, Path]:
     return symbols[0], params[-1]
 
 
-def convert_mxnet(spec: ModelSpec, symbol: Path, params: Path, input_shape: Sequence[int | str]) -> Path:
+def convert_mxnet(spec: ModelSpec, symbol: Path, params: Path, input_shape: Sequence[int]) -> Path:
     """The ONNX file converted from an MXNet model, written beside it and reused while the sources match."""
     try:
         from srcext.mxnet import MxnetConversionError, convert_cached
@@ -55,9 +54,10 @@ def convert_mxnet(spec: ModelSpec, symbol: Path, params: Path, input_shape: Sequ
         raise ModelNotAvailable(spec.name, symbol.name, f"MXNet->ONNX conversion failed: {error}") from error
 
 
-def onnx_file(ctx: LoadContext, slug: str, spec: ModelSpec, input_shape: Sequence[int | str]) -> Path:
-    """The ONNX file of ``spec`` in the store, converting MXNet models on first use."""
-    files = ctx.store.ensure(BACKEND, slug, spec)
+def onnx_file(ctx: LoadContext, input_shape: Sequence[int]) -> Path:
+    """The ONNX file of the plugin's model in its store, converting MXNet models on first use."""
+    spec = ctx.models.model
+    files = ctx.models.files()
     form = spec.options.get("format", "onnx")
     if form == "onnx":
         return files[spec.options.get("onnx", spec.files[0].filename)]

@@ -6,3 +6,5 @@ from src.landmark_plugins import LandmarkPose
 
 class PoseEstimator(LandmarkPose):
     """``{"pose": {"pitch", "yaw", "roll"}}`` from SCRFD's/RetinaFace's 5 points; ``None`` without them."""
+
+    name = "insightface.PoseEstimator"

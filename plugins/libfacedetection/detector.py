@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,7 +22,6 @@ from src.boxes import order_landmarks
 
 log = logging.getLogger(__name__)
 
-BACKEND = "libfacedetection"
 LIBRARY = "package:yuface/libfacedetection.so"
 LIBRARY_SHA256 = "7fc3c140b563f449ce7cb5bd102ece650681e5bfeffc87efe79272be1932c4f4"
 SCORE_FLOOR = 0.3
@@ -40,21 +38,21 @@ YUNET_UPSCALED = api.ModelSpec(name="yunet_upscaled", files=YUNET.files, licence
 
 
 class FaceDetector(api.FaceDetector):
-    """YuNet in libfacedetection's C++; calls are serialised per instance (the library keeps buffers)."""
+    """YuNet in libfacedetection's C++; not thread-safe (the library keeps buffers), so the pipeline serialises it."""
 
+    name = "libfacedetection.FaceDetector"
     models: ClassVar[tuple[api.ModelSpec, ...]] = (YUNET_UPSCALED, YUNET)  # the first is the default
     threads: ClassVar[int] = 1
-    default_threshold: ClassVar[float] = 0.85  # CompreFace's and MTCNN's; at 0.8 a dog in dlib-faces counts
+    default_threshold = 0.85  # CompreFace's and MTCNN's; at 0.8 a dog in dlib-faces counts
 
-    def __init__(self, name: str, model: api.ModelSpec | None) -> None:
-        super().__init__(name, model)
+    def __init__(self, model: api.ModelSpec | None = None) -> None:
+        super().__init__(model)
         self._detect: Any = None
         self._set_threads: Any = None
-        self._lock = threading.Lock()
         self.scale = float((model or YUNET_UPSCALED).options.get("scale", 1.0))
 
     def load(self, ctx: api.LoadContext) -> None:
-        ctx.store.ensure(BACKEND, self.slug, self.model or YUNET_UPSCALED)
+        ctx.models.files()  # checks the library's sha256: the weights are compiled into it
         import yuface.yuface as native
 
         self._detect = native.detect
@@ -66,8 +64,7 @@ class FaceDetector(api.FaceDetector):
         self.detect(image, self.default_threshold)
 
     def detect(self, image: np.ndarray, threshold: float) -> list[api.DetectedFace]:
-        if self._detect is None:
-            raise api.PluginError(f"{self} is not loaded")
+        detect = self.loaded(self._detect)
         height, width = image.shape[:2]
         bgr = np.ascontiguousarray(image[:, :, ::-1])
         if self.scale != 1.0:
@@ -75,10 +72,9 @@ class FaceDetector(api.FaceDetector):
 
             size = (round(width * self.scale), round(height * self.scale))
             bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_LINEAR)
-        with self._lock:
-            if self._set_threads is not None:
-                self._set_threads(self.threads)  # OpenMP keeps the count per calling thread
-            rows = np.asarray(self._detect(bgr), dtype=np.float64).reshape(-1, 16)
+        if self._set_threads is not None:
+            self._set_threads(self.threads)  # OpenMP keeps the count per calling thread
+        rows = np.asarray(detect(bgr), dtype=np.float64).reshape(-1, 16)
         faces = []
         for row in rows:
             score = row[0] / 100.0
@@ -88,7 +84,7 @@ class FaceDetector(api.FaceDetector):
             box = api.BoundingBox(x, y, x + w, y + h).clipped(width, height)
             if box.area > 0:
                 marks = order_landmarks(row[5:15].reshape(5, 2) / self.scale)
-                faces.append(api.DetectedFace(box, min(score, 1.0), marks))
+                faces.append(api.DetectedFace(box, min(score, 1.0), api.as_points(marks)))
         return faces
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 
 from src.imaging import DecodeLimits, decode_image
 from src.pipeline import FaceResult, Pipeline
@@ -14,6 +14,13 @@ from src.web.metrics import Metrics
 from src.web.openapi import DOCUMENT
 
 bp = Blueprint("core", __name__)
+
+
+def route_paths(app: Flask, method: str | None = None) -> frozenset[str]:
+    """The paths this blueprint serves on ``app`` (only those answering ``method`` when given): the one list
+    of routes, read by the metrics' labels and the limits' image paths."""
+    return frozenset(rule.rule.rstrip("/") or "/" for rule in app.url_map.iter_rules()
+                     if rule.endpoint.startswith(f"{bp.name}.") and (method is None or method in (rule.methods or ())))
 
 
 def pipeline() -> Pipeline:

@@ -13,13 +13,13 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from src.config import DEFAULTS
 from src.errors import FaceServiceError, PayloadTooLarge, ServiceUnavailable
 from src.web.dto import dumps
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
 #: endpoints that decode an image and run models: the only ones that take an in-flight slot
-IMAGE_PATHS = frozenset({"/find_faces", "/find_faces_base64", "/scan_faces", "/vectorize"})
 CHUNK_TIMEOUT_S = 10
 
 
@@ -30,9 +30,9 @@ class LengthRequired(FaceServiceError):
 
 @dataclass(frozen=True)
 class Limits:
-    max_body_bytes: int = 20 * 1024 * 1024
-    max_in_flight: int = 4
-    queue_timeout_ms: int = 500
+    max_body_bytes: int = DEFAULTS.max_body_bytes
+    max_in_flight: int = DEFAULTS.max_in_flight
+    queue_timeout_ms: int = DEFAULTS.queue_timeout_ms
     retry_after_s: int = 1
 
 
@@ -88,7 +88,7 @@ def read_chunked(environ: dict, cap: int) -> bytes | None:
         data = environ["wsgi.input"].read(cap + 1)
         return None if len(data) > cap else data
     try:
-        import uwsgi  # type: ignore[import-not-found]
+        import uwsgi
     except ImportError:
         raise LengthRequired("A request body needs a Content-Length or chunked encoding") from None
     parts: list[bytes] = []
@@ -106,8 +106,10 @@ def read_chunked(environ: dict, cap: int) -> bytes | None:
 class RequestGuard:
     """WSGI middleware: body cap (413) and the in-flight limit (503 with Retry-After); /healthcheck is exempt."""
 
-    def __init__(self, app: WSGIApp, limits: Limits, on_queue: Callable[[float, bool], None] | None = None) -> None:
+    def __init__(self, app: WSGIApp, limits: Limits, image_paths: frozenset[str],
+                 on_queue: Callable[[float, bool], None] | None = None) -> None:
         self.app = app
+        self.image_paths = image_paths  # the routes the in-flight limit applies to (the blueprint's POST routes)
         self.limits = limits
         self.limiter = InFlightLimiter(limits.max_in_flight, limits.queue_timeout_ms / 1000.0)
         self.on_queue = on_queue
@@ -129,7 +131,7 @@ class RequestGuard:
             environ["CONTENT_LENGTH"] = str(len(body))
             environ.pop("HTTP_TRANSFER_ENCODING", None)
             environ.pop("wsgi.input_terminated", None)
-        if environ.get("PATH_INFO", "").rstrip("/") not in IMAGE_PATHS:
+        if environ.get("PATH_INFO", "").rstrip("/") not in self.image_paths:
             return self.app(environ, start_response)
         started = time.perf_counter()
         admitted = self.limiter.acquire()

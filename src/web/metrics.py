@@ -12,15 +12,14 @@ from typing import Any, Callable, Iterable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-KNOWN_PATHS = frozenset({"/healthcheck", "/readiness", "/status", "/find_faces", "/find_faces_base64", "/scan_faces",
-                         "/vectorize", "/metrics", "/apidocs"})
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 FACE_BUCKETS = (0, 1, 2, 3, 5, 10, 20, 50, 100)
 
 
-def endpoint_label(path: str) -> str:
+def endpoint_label(path: str, known_paths: frozenset[str]) -> str:
+    """The path without its slashes when the service serves it, else ``other`` (labels stay bounded)."""
     path = path.rstrip("/") or "/"
-    return path.lstrip("/") if path in KNOWN_PATHS else "other"
+    return path.lstrip("/") if path in known_paths else "other"
 
 
 def outcome_label(status: int) -> str:
@@ -34,7 +33,8 @@ def outcome_label(status: int) -> str:
 class Metrics:
     """The service's instruments, on a registry of their own."""
 
-    def __init__(self) -> None:
+    def __init__(self, known_paths: frozenset[str]) -> None:
+        self.known_paths = known_paths  # the blueprint's routes (src.web.endpoints.route_paths)
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("facecore_requests", "HTTP requests by endpoint, status and outcome",
@@ -74,10 +74,10 @@ class Metrics:
 
         def counted(environ: dict, start_response: Callable) -> Iterable[bytes]:
             started = time.perf_counter()
-            endpoint = endpoint_label(environ.get("PATH_INFO", ""))
+            endpoint = endpoint_label(environ.get("PATH_INFO", ""), self.known_paths)
             seen: dict[str, int] = {}
 
-            def recording_start(status: str, headers: list, exc_info=None):  # type: ignore[no-untyped-def]
+            def recording_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
                 seen["status"] = int(status.split(" ", 1)[0])
                 return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 

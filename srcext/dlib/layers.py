@@ -7,7 +7,7 @@ state (learning-rate multipliers, batch-norm running windows) is read and droppe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import Callable, Mapping, TypeVar, Union
 
 import numpy as np
 
@@ -98,6 +98,7 @@ class LossMMOD:
 Layer = Union[Conv, FullyConnected, Affine, Relu, Pool, AddPrev]
 InputLayer = InputRGB
 Loss = Union[LossMetric, LossMMOD]
+ParsedT = TypeVar("ParsedT")
 
 
 def _skip_floats(reader: Reader, count: int) -> None:
@@ -237,7 +238,7 @@ LOSS_READERS: dict[str, Callable[[Reader], Loss]] = {
 }
 
 
-def read_tagged(reader: Reader, readers: dict[str, Callable[[Reader], object]], what: str):
+def read_tagged(reader: Reader, readers: Mapping[str, Callable[[Reader], ParsedT]], what: str) -> ParsedT:
     """Read a layer's version string and dispatch to its parser."""
     at = reader.pos
     name = reader.read_string()

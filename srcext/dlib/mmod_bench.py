@@ -17,7 +17,7 @@ def _load(path: Path, width: int) -> np.ndarray:
     from PIL import Image
 
     photo = Image.open(path).convert("RGB")
-    return np.asarray(photo.resize((width, round(photo.height * width / photo.width)), Image.BILINEAR))
+    return np.asarray(photo.resize((width, round(photo.height * width / photo.width)), Image.Resampling.BILINEAR))
 
 
 def _median_ms(run, image: np.ndarray, repeats: int) -> float:

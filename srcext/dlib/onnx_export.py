@@ -14,6 +14,7 @@ dlib semantics carried over (dlib/dnn/layers.h, cpu_dlib.cpp):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -51,14 +52,14 @@ class GraphBuilder:
         self.count += 1
         return f"{stem}_{self.count}"
 
-    def const(self, stem: str, array: np.ndarray) -> str:
+    def const(self, stem: str, array: np.ndarray | np.generic) -> str:
         from onnx import numpy_helper
 
         name = self._name(stem)
         self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
 
-    def node(self, op: str, inputs: list[str], stem: str, out: str | None = None, **attrs) -> str:
+    def node(self, op: str, inputs: list[str], stem: str, *, out: str | None = None, **attrs: Any) -> str:
         from onnx import helper
 
         out = out or self._name(stem)
@@ -104,7 +105,7 @@ class GraphBuilder:
             return Value(self.node(op, [value.name], f"{layer.kind}_pool_all"), (channels, 1, 1))
         if wy == 0 or wx == 0:
             raise DlibFormatError("pooling over the whole of only one axis is not supported")
-        attrs = {"kernel_shape": [wy, wx], "strides": [sy, sx], "pads": [py, px, py, px]}
+        attrs: dict[str, Any] = {"kernel_shape": [wy, wx], "strides": [sy, sx], "pads": [py, px, py, px]}
         if layer.kind == "max":
             out = self.node("MaxPool", [value.name], "max_pool", **attrs)
         else:
@@ -113,7 +114,8 @@ class GraphBuilder:
 
     def fc(self, value: Value, layer: FullyConnected) -> Value:
         num_inputs, num_outputs = layer.weights.shape
-        flat_size = int(np.prod(value.shape)) if None not in value.shape else None
+        shape = static(value.shape)
+        flat_size = int(np.prod(shape)) if shape is not None else None
         if flat_size is not None and flat_size != num_inputs:
             raise DlibFormatError(f"fc expects {num_inputs} inputs, gets {flat_size}")
         flat = self.node("Flatten", [value.name], "flatten", axis=1) if len(value.shape) > 1 else value.name
@@ -125,16 +127,17 @@ class GraphBuilder:
     def add_prev(self, value: Value, other: Value) -> Value:
         if value.shape == other.shape:
             return Value(self.node("Add", [value.name, other.name], "add_prev"), value.shape)
-        if None in value.shape or None in other.shape or len(value.shape) != len(other.shape):
+        mine, theirs = static(value.shape), static(other.shape)
+        if mine is None or theirs is None or len(mine) != len(theirs):
             raise DlibFormatError("add_prev of differently sized tensors needs static shapes")
-        target = tuple(max(a, b) for a, b in zip(value.shape, other.shape))
-        padded = [self._zero_extend(item, target) for item in (value, other)]
+        target = tuple(max(a, b) for a, b in zip(mine, theirs))
+        padded = [self._zero_extend(value, mine, target), self._zero_extend(other, theirs, target)]
         return Value(self.node("Add", padded, "add_prev"), target)
 
-    def _zero_extend(self, value: Value, target: tuple[int, ...]) -> str:
-        if value.shape == target:
+    def _zero_extend(self, value: Value, shape: tuple[int, ...], target: tuple[int, ...]) -> str:
+        if shape == target:
             return value.name
-        ends = [t - s for s, t in zip(value.shape, target)]
+        ends = [t - s for s, t in zip(shape, target)]
         pads = np.array([0] * (len(target) + 1) + [0] + ends, dtype=np.int64)
         return self.node("Pad", [value.name, self.const("pads", pads)], "zero_extend", mode="constant")
 
@@ -145,6 +148,8 @@ def build_graph(net: DlibNet, builder: GraphBuilder, source: Value) -> Value:
     tags: dict[int, Value] = {}
     for item in reversed(net.items):  # bottom-up, the order dlib's forward() runs
         if isinstance(item, Marker):
+            if item.tag is None:
+                raise DlibFormatError("tag/skip marker without a number: apply a topology template first")
             if item.kind == "tag":
                 tags[item.tag] = current
             elif item.kind == "skip":
@@ -170,6 +175,12 @@ def build_graph(net: DlibNet, builder: GraphBuilder, source: Value) -> Value:
     return current
 
 
+def static(shape: tuple[int | None, ...]) -> tuple[int, ...] | None:
+    """``shape`` when every axis is known, else ``None``."""
+    known = tuple(axis for axis in shape if axis is not None)
+    return known if len(known) == len(shape) else None
+
+
 def _tagged(tags: dict[int, Value], number: int) -> Value:
     if number not in tags:
         raise DlibFormatError(f"tag{number} is used before any layer below sets it")
@@ -184,8 +195,8 @@ def make_model(net: DlibNet, output_name: str, graph_name: str, metadata: dict[s
     builder = GraphBuilder()
     result = build_graph(net, builder, Value("input", (3, rows, cols)))
     builder.node("Identity", [result.name], output_name, out=output_name)
-    dims_in = ["batch", 3, rows if rows else "height", cols if cols else "width"]
-    out_dims = ["batch"] + [d if d is not None else f"out_{i}" for i, d in enumerate(result.shape)]
+    dims_in: list[str | int] = ["batch", 3, rows if rows else "height", cols if cols else "width"]
+    out_dims: list[str | int] = ["batch", *(d if d is not None else f"out_{i}" for i, d in enumerate(result.shape))]
     graph = helper.make_graph(
         builder.nodes,
         graph_name,

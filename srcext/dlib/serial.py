@@ -16,6 +16,7 @@ The writer exists so tests can build small synthetic networks; it emits what dli
 """
 from __future__ import annotations
 
+import builtins
 import math
 from dataclasses import dataclass
 
@@ -152,7 +153,7 @@ class Writer:
         self.parts.append(b"1" if value else b"0")
         return self
 
-    def float(self, value: float, digits: int = 53) -> Writer:
+    def float(self, value: builtins.float, digits: builtins.int = 53) -> Writer:
         """``digits`` is the mantissa precision of the C++ type: 24 for float, 53 for double."""
         if math.isnan(value):
             return self.int(0).int(NAN_EXPONENT)
@@ -174,10 +175,10 @@ class Writer:
         self.parts.append(raw)
         return self
 
-    def shape(self, n: int, k: int = 1, nr: int = 1, nc: int = 1) -> Writer:
+    def shape(self, n: builtins.int, k: builtins.int = 1, nr: builtins.int = 1, nc: builtins.int = 1) -> Writer:
         return self.int(n).int(k).int(nr).int(nc)
 
-    def tensor(self, values: np.ndarray, version: int = 2) -> Writer:
+    def tensor(self, values: np.ndarray, version: builtins.int = 2) -> Writer:
         array = np.asarray(values, dtype=np.float32)
         dims = list(array.shape) + [1] * (4 - array.ndim)
         self.int(version).shape(*dims)
@@ -188,5 +189,6 @@ class Writer:
                 self.float(float(value), digits=24)
         return self
 
-    def alias_tensor(self, n: int, k: int = 1, nr: int = 1, nc: int = 1) -> Writer:
+    def alias_tensor(self, n: builtins.int, k: builtins.int = 1, nr: builtins.int = 1,
+                     nc: builtins.int = 1) -> Writer:
         return self.int(1).shape(n, k, nr, nc)

@@ -40,7 +40,7 @@ def apply_template(net: DlibNet, template: list[str]) -> DlibNet:
         expected = "marker" if base in ("tag", "skip") else base
         if expected != kind_of(item):
             raise DlibFormatError(f"layer {index} (top-down): template says {token!r}, file has {kind_of(item)!r}")
-        if numbered and base == "add_prev":
+        if numbered and isinstance(item, AddPrev):  # kind_of(item) == "add_prev" was checked above
             item = replace(item, tag=int(numbered.group(2)))
         elif numbered:
             item = Marker(base, int(numbered.group(2)))

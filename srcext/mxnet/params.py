@@ -85,6 +85,7 @@ def read_params(source: str | Path | bytes) -> dict[str, np.ndarray]:
 
     Names keep their ``arg:``/``aux:`` prefixes; ``split_params`` strips them.
     """
+    stream: BinaryIO
     if isinstance(source, bytes):
         stream, label = io.BytesIO(source), "<bytes>"
     else:

@@ -31,6 +31,8 @@ from tests import fakes
 
 
 class SlowDetector(fakes.FaceDetector):
+    name = "slowtest.SlowDetector"
+
     def detect(self, image, threshold):
         if image.shape[1] == 123:
             time.sleep(float(os.environ.get("SLOW_DETECT_S", "2")))
@@ -38,6 +40,8 @@ class SlowDetector(fakes.FaceDetector):
 
 
 class SlowCalculator(fakes.Calculator):
+    name = "slowtest.SlowCalculator"
+
     def load(self, ctx):
         time.sleep(float(os.environ.get("SLOW_LOAD_S", "0")))
 

@@ -68,15 +68,14 @@ def test_plugin_backends_agree(tmp_path):
     from plugins.dlib.detector import FaceDetector
     from src.device import Device
     from src.model_store import ModelStore
-    from src.plugin_api import LoadContext
 
-    ctx = LoadContext(ModelStore(tmp_path, offline=True), Device())
+    store = ModelStore(tmp_path, offline=True)
     image = dict(_images())["couple.jpg"]
     found = {}
     for backend in ("onnx", "dlib"):
         spec = dataclasses.replace(specs.MMOD_SPEC, options={**specs.MMOD_SPEC.options, "backend": backend})
-        plugin = FaceDetector("dlib.FaceDetector", spec)
-        plugin.load(ctx)
+        plugin = FaceDetector(spec)
+        plugin.load(store.context_for(plugin, Device()))
         assert plugin.describe()["backend"] == backend
         found[backend] = sorted(plugin.detect(image, 0.5), key=lambda face: -face.probability)
     assert len(found["onnx"]) == len(found["dlib"]) == 2

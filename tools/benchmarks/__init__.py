@@ -3,9 +3,8 @@
 ``python -m tools.benchmarks.compare`` (throughput and latency), ``python -m tools.benchmarks.flops`` (floor),
 ``python -m tools.benchmarks.profile_request`` (where a default-plugins request spends its time).
 """
-import os
-from pathlib import Path
+from tools.common.shared import PROJECT_ROOT, shared_root
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-#: The shared models and datasets (read-only), one place for every benchmark; FACECORE_SHARED as in the tests.
-SHARED = Path(os.environ.get("FACECORE_SHARED", PROJECT_ROOT.parent / "shared"))
+__all__ = ["PROJECT_ROOT", "SHARED"]
+#: The shared models and datasets (read-only), as for the tests (FACECORE_SHARED or ../shared).
+SHARED = shared_root()

@@ -23,7 +23,7 @@ import numpy as np
 from src.config import load_settings
 from src.inference_runtime import BF16, F32, ONNXRUNTIME, OPENVINO, RuntimeChoice
 from src.model_store import ModelStore
-from src.plugin_api import Face, LoadContext
+from src.plugin_api import Face
 from src.plugin_manager import PluginRegistry, build_plugin_manager
 from tools.benchmarks import SHARED
 from tools.common.images import read_rgb
@@ -48,8 +48,8 @@ def int8_calculator(registry: PluginRegistry, store: ModelStore, settings: Any, 
     from plugins.dlib.models import RESNET_SPEC
     from tools.benchmarks.quantize import quantize_int8
 
-    calculator = registry.create("dlib.Calculator", object)
-    calculator.load(LoadContext(store, settings.device))
+    calculator = registry.create("dlib.Calculator")
+    calculator.load(store.context_for(calculator, settings.device))
     chips = []
     for path in sorted(calibration.rglob("*.jpg"))[:photos]:
         image = read_rgb(path)
@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     store = ModelStore(settings.models_root, offline=settings.models_offline)
     calculators = []
     for choice in CHOICES:
-        calculator = registry.create(args.calculator, object)
-        calculator.load(LoadContext(store, replace(settings.device, runtime=choice)))
+        calculator = registry.create(args.calculator)
+        calculator.load(store.context_for(calculator, replace(settings.device, runtime=choice)))
         calculators.append(calculator)
     labels_of = [str(choice) for choice in CHOICES]
     if args.calculator == "dlib.Calculator":

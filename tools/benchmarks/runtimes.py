@@ -26,7 +26,7 @@ from src.device import Device
 from src.imaging import downscale
 from src.inference_runtime import BF16, F32, ONNXRUNTIME, OPENVINO, RuntimeChoice
 from src.model_store import ModelStore
-from src.plugin_api import Face, LoadContext
+from src.plugin_api import Face
 from src.plugin_manager import PluginRegistry, build_plugin_manager
 from tools.benchmarks import SHARED
 from tools.common.images import read_rgb
@@ -49,8 +49,8 @@ class RuntimeRow:
 
 
 def load(name: str, choice: RuntimeChoice, threads: int, store: ModelStore) -> Any:
-    plugin = PluginRegistry.from_manager(build_plugin_manager()).create(name, object)
-    plugin.load(LoadContext(store, Device(threads=threads, runtime=choice)))
+    plugin = PluginRegistry.from_manager(build_plugin_manager()).create(name)
+    plugin.load(store.context_for(plugin, Device(threads=threads, runtime=choice)))
     return plugin
 
 

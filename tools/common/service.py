@@ -85,14 +85,13 @@ def build(settings: Settings) -> Pipeline:
 def build_detector_only(settings: Settings) -> Pipeline:
     """The service's pipeline with only its detector loaded: for tools that never ask a face plugin."""
     from src.model_store import ModelStore
-    from src.plugin_api import LoadContext
+    from src.pipeline import load_plugin
     from src.plugin_manager import PluginRegistry, build_plugin_manager
 
     registry = PluginRegistry.from_manager(build_plugin_manager())
     pipeline = Pipeline.from_settings(settings.with_overrides(extras=()), registry)
     store = ModelStore(settings.models_root, offline=settings.models_offline)
-    detector = pipeline.detector
-    detector.load(LoadContext(store=store, device=settings.device.for_plugin(detector.slug, detector.name)))
+    load_plugin(pipeline.detector, store, settings.device)
     pipeline.ready = True
     return pipeline
 

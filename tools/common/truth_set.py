@@ -9,8 +9,9 @@ import argparse
 from pathlib import Path
 
 from tools.common.annotations import Truth, load_all
+from tools.common.shared import shared_root
 
-SHARED_DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"
+SHARED_DATASETS = shared_root() / "datasets"
 DLIB_FACES = SHARED_DATASETS / "dlib-faces"
 
 

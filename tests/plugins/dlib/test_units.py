@@ -63,7 +63,7 @@ class FakeHog:
 @pytest.mark.parametrize("threshold, floor", [(0.5, 0.0), (0.2, math.log(0.25) / 2), (0.0, scores.MIN_HOG_SCORE),
                                               (1.0, scores.MAX_HOG_SCORE)])
 def test_hog_is_asked_for_every_box_the_threshold_keeps(threshold: float, floor: float) -> None:
-    detector = FaceDetector("dlib.FaceDetector", specs.HOG)
+    detector = FaceDetector(specs.HOG)
     detector._detector = FakeHog([((10, 20, 49, 69), 1.5), ((100, 100, 139, 139), -0.3)])
     found = detector.detect(np.zeros((200, 200, 3), np.uint8), threshold)
     assert detector._detector.floors == [pytest.approx(floor)]
@@ -175,13 +175,13 @@ def test_importing_the_package_loads_no_heavy_module() -> None:
 
 def test_landmarks_read_the_68_point_model_only_when_needed(tmp_path) -> None:
     from plugins.dlib.landmarks import PoseEstimator
-    from src.plugin_api import BoundingBox, DetectedFace, Face
+    from src.plugin_api import BoundingBox, DetectedFace, Face, PluginNotLoaded
 
-    pose = PoseEstimator("dlib.PoseEstimator", None)
+    pose = PoseEstimator(None)
     pose._path = tmp_path / "absent.dat"  # would fail to load: the detector's points make it unnecessary
     marks = np.array([[40, 50], [80, 50], [60, 70], [45, 90], [75, 90]], dtype=np.float64)
     face = Face(np.zeros((140, 120, 3), np.uint8), DetectedFace(BoundingBox(20, 20, 100, 120), 0.9, marks))
     result = pose.analyze([face])[0]["pose"]
     assert set(result) == {"pitch", "yaw", "roll"} and abs(result["yaw"]) < 5
-    with pytest.raises(RuntimeError):
-        PoseEstimator("dlib.PoseEstimator", None).predictor()
+    with pytest.raises(PluginNotLoaded, match="dlib.PoseEstimator used before load()"):
+        PoseEstimator(None).predictor()

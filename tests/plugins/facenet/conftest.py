@@ -32,8 +32,7 @@ def weights(weight_files: dict[str, Path]) -> dict[str, list[np.ndarray]]:
 def detector(tmp_path_factory: pytest.TempPathFactory):
     from plugins.facenet.detector import FaceDetector
     from src.device import Device
-    from src.plugin_api import LoadContext
 
-    plugin = FaceDetector("facenet.FaceDetector", FaceDetector.find_model(None))
-    plugin.load(LoadContext(ModelStore(tmp_path_factory.mktemp("store"), offline=True), Device()))
+    plugin = FaceDetector(FaceDetector.find_model(None))
+    plugin.load(ModelStore(tmp_path_factory.mktemp("store"), offline=True).context_for(plugin, Device()))
     return plugin

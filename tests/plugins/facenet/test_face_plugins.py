@@ -18,28 +18,28 @@ def face(marks: np.ndarray | None = MARKS, whole: bool = False, size: tuple[int,
 
 
 def test_landmarks_are_rounded_ints_in_order():
-    out = LandmarksDetector("facenet.LandmarksDetector", None).analyze([face(), face(MARKS + 1)])
+    out = LandmarksDetector(None).analyze([face(), face(MARKS + 1)])
     assert out[0] == {"landmarks": [[30, 41], [70, 40], [50, 60], [35, 80], [65, 80]]}
     assert out[1]["landmarks"][0] == [31, 42]
     assert all(isinstance(v, int) for point in out[0]["landmarks"] for v in point)
 
 
 def test_landmarks_of_a_whole_image_face_are_empty():
-    plugin = LandmarksDetector("facenet.LandmarksDetector", None)
+    plugin = LandmarksDetector(None)
     assert plugin.analyze([face(None, whole=True), face(None)]) == [{"landmarks": []}, {"landmarks": []}]
 
 
 def test_pose_of_a_frontal_face_is_near_zero():
     assert PoseEstimator.requires_detection and PoseEstimator.slug == "pose"
     frontal = np.array([[38.0, 50.0], [62.0, 50.0], [50.0, 64.0], [41.0, 76.0], [59.0, 76.0]])
-    [result] = PoseEstimator("facenet.PoseEstimator", None).analyze([face(frontal, size=(100, 100))])
+    [result] = PoseEstimator(None).analyze([face(frontal, size=(100, 100))])
     assert set(result["pose"]) == {"pitch", "yaw", "roll"}
     assert abs(result["pose"]["yaw"]) < 5 and abs(result["pose"]["roll"]) < 5
 
 
 def test_pose_uses_the_original_image_size():
     """The same points read differently in a bigger picture (another camera centre)."""
-    plugin = PoseEstimator("facenet.PoseEstimator", None)
+    plugin = PoseEstimator(None)
     [small] = plugin.analyze([face(size=(120, 100))])
     [big] = plugin.analyze([face(size=(1200, 1000))])
     assert small["pose"] != big["pose"]
@@ -48,14 +48,14 @@ def test_pose_uses_the_original_image_size():
 def test_pose_turns_with_the_face():
     turned = MARKS.copy()
     turned[2, 0] += 12  # nose moves to the image's right
-    plugin = PoseEstimator("facenet.PoseEstimator", None)
+    plugin = PoseEstimator(None)
     [straight], [right] = plugin.analyze([face()]), plugin.analyze([face(turned)])
     assert abs(right["pose"]["yaw"] - straight["pose"]["yaw"]) > 5  # the sign is src.pose's convention
     assert abs(right["pose"]["pitch"] - straight["pose"]["pitch"]) < abs(right["pose"]["yaw"] - straight["pose"]["yaw"])
 
 
 def test_pose_without_landmarks_is_null():
-    assert PoseEstimator("facenet.PoseEstimator", None).analyze([face(None)]) == [{"pose": None}]
+    assert PoseEstimator(None).analyze([face(None)]) == [{"pose": None}]
 
 
 def test_package_registers_three_plugins_without_heavy_imports():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import onnx
@@ -10,15 +11,23 @@ from onnx import TensorProto, helper
 
 from src.device import Device
 from src.model_store import ModelStore
-from src.plugin_api import BoundingBox, DetectedFace, Face, LoadContext
+from src.plugin_api import BoundingBox, DetectedFace, Face, Plugin
+
+PluginT = TypeVar("PluginT", bound=Plugin)
 
 
-def local_store(root: Path, backend: str, slug: str, name: str, source: Path) -> LoadContext:
+def local_store(root: Path, backend: str, slug: str, name: str, source: Path) -> ModelStore:
     """A store whose ``<backend>/<slug>/<name>/<name>.onnx`` is a copy of ``source`` (as a user would copy it)."""
     folder = root / backend / slug / name
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, folder / f"{name}.onnx")
-    return LoadContext(ModelStore(root, offline=True), Device())
+    return ModelStore(root, offline=True)
+
+
+def load_from(store: ModelStore, plugin: PluginT) -> PluginT:
+    """``plugin`` loaded from its own part of ``store``, as the core loads it (errors left as they are)."""
+    plugin.load(store.context_for(plugin, Device()))
+    return plugin
 
 
 def tiny_embedder(path: Path, size: int = 112, dims: int = 8, seed: int = 0) -> Path:
@@ -58,3 +67,16 @@ def read_rgb(path: Path) -> np.ndarray:
 def whole_face(image: np.ndarray) -> Face:
     height, width = image.shape[:2]
     return Face(image, DetectedFace(BoundingBox(0, 0, width, height), 1.0), whole_image=True)
+
+
+def landmarks106_stand_in(path: Path) -> Path:
+    """A stand-in for 2d106det (no weights reachable): 212 outputs, all 0, so every point is the crop centre."""
+    nodes = [helper.make_node("ReduceMean", ["data"], ["m"], axes=[1, 2, 3], keepdims=0),
+             helper.make_node("Unsqueeze", ["m", "one"], ["u"]),
+             helper.make_node("Mul", ["u", "zeros"], ["fc1"])]
+    graph = helper.make_graph(nodes, "lm", [helper.make_tensor_value_info("data", TensorProto.FLOAT, ["N", 3, 192, 192])],
+                              [helper.make_tensor_value_info("fc1", TensorProto.FLOAT, ["N", 212])],
+                              initializer=[helper.make_tensor("one", TensorProto.INT64, [1], [1]),
+                                           helper.make_tensor("zeros", TensorProto.FLOAT, [1, 212], [0.0] * 212)])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(path))
+    return path

@@ -17,10 +17,9 @@ from plugins.insightface.calculator import Calculator
 from plugins.insightface.catalogue import CALCULATORS, GENDERAGE
 from plugins.insightface.detector import FaceDetector
 from plugins.insightface.genderage import AgeDetector, GenderDetector
-from src.device import Device
 from src.model_store import ModelStore
-from src.plugin_api import Face, LoadContext, ModelSpec, Plugin
-from tests.plugins.insightface.helpers import local_store, read_rgb, whole_face
+from src.plugin_api import Face, ModelSpec, Plugin
+from tests.plugins.insightface.helpers import load_from, local_store, read_rgb, whole_face
 from tests.shared_data import DATASETS, MODELS
 
 #: The deepface identity groups of the datasets README, each one well-known person whose gender is plain
@@ -53,14 +52,12 @@ def mxnet_plugin(cls: type[Plugin], models: Sequence[ModelSpec], name: str, slug
                 bundle.write(file, f"{name}/{file.name}")
     else:
         store.import_from("insightface", slug, model, source)
-    plugin = cls(f"insightface.{cls.__name__}", model)
-    plugin.load(LoadContext(store, Device()))
-    return plugin
+    return load_from(store, cls(model))
 
 
 def scrfd(root: Path) -> FaceDetector:
-    detector = FaceDetector("insightface.FaceDetector", FaceDetector.custom_model("my_scrfd"))
-    detector.load(local_store(root, "insightface", "detector", "my_scrfd", MODELS / "scrfd_500m_bnkps.onnx"))
+    detector = FaceDetector(FaceDetector.custom_model("my_scrfd"))
+    load_from(local_store(root, "insightface", "detector", "my_scrfd", MODELS / "scrfd_500m_bnkps.onnx"), detector)
     return detector
 
 

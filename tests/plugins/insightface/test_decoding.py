@@ -29,8 +29,9 @@ def test_threshold_is_strict_and_landmarks_follow_the_contract_order():
     found = Candidates(np.array([[0, 0, 10, 10.0]]), np.array([0.8]), marks)
     assert to_faces(found, 0.8, 100, 100) == []
     face = to_faces(found, 0.79, 100, 100)[0]
-    assert face.landmarks[:, 0].tolist() == [2, 8, 5, 2, 8]
-    assert order_landmarks(face.landmarks).tolist() == face.landmarks.tolist()
+    points = np.asarray(face.landmarks)
+    assert points[:, 0].tolist() == [2, 8, 5, 2, 8]
+    assert order_landmarks(points).tolist() == points.tolist()
 
 
 def test_fit_input_pads_dynamic_and_letterboxes_fixed():

@@ -10,7 +10,7 @@ import pytest
 from plugins.insightface.detector import FaceDetector
 from plugins.insightface.router import UnknownDetectorLayout
 from src.model_store import ModelNotAvailable
-from tests.plugins.insightface.helpers import local_store, read_rgb, two_output_graph
+from tests.plugins.insightface.helpers import load_from, local_store, read_rgb, two_output_graph
 from tests.shared_data import shared_path
 
 CASES = {  # model file -> (layout, default threshold, most false detections allowed on the 10 images)
@@ -22,9 +22,9 @@ CASES = {  # model file -> (layout, default threshold, most false detections all
 
 
 def load(tmp_path, filename: str) -> FaceDetector:
-    ctx = local_store(tmp_path, "insightface", "detector", "my_model", shared_path(f"models/{filename}"))
-    detector = FaceDetector("insightface.FaceDetector", FaceDetector.custom_model("my_model"))
-    detector.load(ctx)
+    store = local_store(tmp_path, "insightface", "detector", "my_model", shared_path(f"models/{filename}"))
+    detector = FaceDetector(FaceDetector.custom_model("my_model"))
+    load_from(store, detector)
     return detector
 
 
@@ -50,7 +50,7 @@ def test_detections_follow_the_contract(tmp_path, filename):
     faces = detector.detect(image, 0.5)
     assert faces
     for face in faces:
-        box, marks = face.box, face.landmarks
+        box, marks = face.box, np.asarray(face.landmarks)
         assert 0.5 < face.probability <= 1.0 and 0 <= box.x_min < box.x_max <= image.shape[1]
         assert marks.shape == (5, 2) and marks[0, 0] < marks[1, 0] and marks[3, 0] < marks[4, 0]
         inside = (marks[:, 0] > box.x_min - 2) & (marks[:, 0] < box.x_max + 2) & (marks[:, 1] > box.y_min - 2)
@@ -61,19 +61,17 @@ def test_detections_follow_the_contract(tmp_path, filename):
 
 
 def test_an_unknown_onnx_layout_is_refused_by_name(tmp_path):
-    ctx = local_store(tmp_path, "insightface", "detector", "odd", two_output_graph(tmp_path / "odd.onnx"))
-    detector = FaceDetector("insightface.FaceDetector", FaceDetector.custom_model("odd"))
+    store = local_store(tmp_path, "insightface", "detector", "odd", two_output_graph(tmp_path / "odd.onnx"))
+    detector = FaceDetector(FaceDetector.custom_model("odd"))
     with pytest.raises(UnknownDetectorLayout, match="unknown face detector layout with 2 outputs"):
-        detector.load(ctx)
+        load_from(store, detector)
 
 
 def test_a_missing_model_of_ones_own_says_where_to_put_it(tmp_path):
-    from src.device import Device
     from src.model_store import ModelStore
-    from src.plugin_api import LoadContext
 
-    detector = FaceDetector("insightface.FaceDetector", FaceDetector.custom_model("my_scrfd"))
+    detector = FaceDetector(FaceDetector.custom_model("my_scrfd"))
     with pytest.raises(ModelNotAvailable, match="insightface/detector/my_scrfd/my_scrfd.onnx"):
-        detector.load(LoadContext(ModelStore(tmp_path), Device()))
+        load_from(ModelStore(tmp_path), detector)
     with pytest.raises(ValueError, match="invalid model name"):
         FaceDetector.custom_model("../escape")

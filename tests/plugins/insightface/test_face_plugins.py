@@ -10,7 +10,7 @@ from plugins.insightface.genderage import AgeDetector, GenderDetector, decode
 from plugins.insightface.landmarks import Landmarks2d106Detector, LandmarksDetector
 from plugins.insightface.pose import PoseEstimator
 from src.plugin_api import BoundingBox, DetectedFace, Face, ModelFile, ModelSpec
-from tests.plugins.insightface.helpers import local_store, read_rgb, tiny_embedder
+from tests.plugins.insightface.helpers import landmarks106_stand_in, load_from, local_store, read_rgb, tiny_embedder
 from tests.plugins.insightface.measure import mxnet_plugin, scrfd
 from tests.shared_data import shared_path
 
@@ -32,9 +32,9 @@ def image() -> np.ndarray:
 
 
 def test_calculator_runs_the_batch_in_one_call_and_matches_one_by_one(tmp_path):
-    ctx = local_store(tmp_path, "insightface", "calculator", "tiny", tiny_embedder(tmp_path / "tiny.onnx"))
-    calculator = Calculator("insightface.Calculator", Calculator.custom_model("tiny"))
-    calculator.load(ctx)
+    store = local_store(tmp_path, "insightface", "calculator", "tiny", tiny_embedder(tmp_path / "tiny.onnx"))
+    calculator = Calculator(Calculator.custom_model("tiny"))
+    load_from(store, calculator)
     calls = []
     real_run = calculator.session.run
     calculator.session = type("Counting", (), {"run": lambda _, *a: calls.append(a) or real_run(*a)})()
@@ -69,30 +69,17 @@ def test_genderage_heads_decode_gender_softmax_and_age():
 
 def test_landmark_and_pose_plugins_answer_per_face():
     faces = faces_of(image(), 2)
-    five = LandmarksDetector("insightface.LandmarksDetector", None).analyze(faces)
+    five = LandmarksDetector(None).analyze(faces)
     assert five[0]["landmarks"] == [[int(x), int(y)] for x, y in faces[0].detection.landmarks]
-    pose = PoseEstimator("insightface.PoseEstimator", None).analyze(faces)
+    pose = PoseEstimator(None).analyze(faces)
     assert set(pose[1]["pose"]) == {"pitch", "yaw", "roll"} and PoseEstimator.requires_detection
 
 
 def test_landmarks2d106_maps_the_crop_back_to_image_pixels(tmp_path):
-    import onnx
-    from onnx import TensorProto, helper
-
-    # A stand-in graph whose 212 outputs are all 0: every point is the crop centre = the box centre.
-    nodes = [helper.make_node("ReduceMean", ["data"], ["m"], axes=[1, 2, 3], keepdims=0),
-             helper.make_node("Unsqueeze", ["m", "one"], ["u"]),
-             helper.make_node("Mul", ["u", "zeros"], ["fc1"])]
-    graph = helper.make_graph(nodes, "lm", [helper.make_tensor_value_info("data", TensorProto.FLOAT, ["N", 3, 192, 192])],
-                              [helper.make_tensor_value_info("fc1", TensorProto.FLOAT, ["N", 212])],
-                              initializer=[helper.make_tensor("one", TensorProto.INT64, [1], [1]),
-                                           helper.make_tensor("zeros", TensorProto.FLOAT, [1, 212], [0.0] * 212)])
-    path = tmp_path / "lm.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(path))
-    ctx = local_store(tmp_path, "insightface", "landmarks2d106", "lm", path)
-    plugin = Landmarks2d106Detector("insightface.Landmarks2d106Detector",
-                                    ModelSpec("lm", (ModelFile("lm.onnx", "local"),), options={"size": 192}))
-    plugin.load(ctx)
+    path = landmarks106_stand_in(tmp_path / "lm.onnx")
+    store = local_store(tmp_path, "insightface", "landmarks2d106", "lm", path)
+    plugin = Landmarks2d106Detector(ModelSpec("lm", (ModelFile("lm.onnx", "local"),), options={"size": 192}))
+    load_from(store, plugin)
     faces = faces_of(image(), 2)
     result = plugin.analyze(faces)
     box = faces[1].detection.box

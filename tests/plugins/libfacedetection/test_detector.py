@@ -7,21 +7,22 @@ import pytest
 
 from plugins.libfacedetection.detector import YUNET, YUNET_UPSCALED, FaceDetector, openmp_thread_setter
 from src.device import Device
-from src.model_store import ModelNotAvailable, ModelStore
-from src.plugin_api import LoadContext
+from src.errors import StartupError
+from src.model_store import ModelStore
+from src.pipeline import load_plugin
 from tests.plugins.insightface.helpers import read_rgb
 from tests.shared_data import shared_path
 
 
 def loaded(tmp_path, model=YUNET) -> FaceDetector:
-    detector = FaceDetector("libfacedetection.FaceDetector", model)
-    detector.load(LoadContext(ModelStore(tmp_path, offline=True), Device()))
+    detector = FaceDetector(model)
+    load_plugin(detector, ModelStore(tmp_path, offline=True), Device())
     return detector
 
 
 def test_the_library_is_pinned_by_its_sha256(tmp_path):
     wrong = dataclasses.replace(YUNET.files[0], sha256="0" * 64)
-    with pytest.raises(ModelNotAvailable):
+    with pytest.raises(StartupError, match="sha256|checksum"):
         loaded(tmp_path, dataclasses.replace(YUNET, files=(wrong,)))
 
 

@@ -5,10 +5,8 @@ import numpy as np
 import pytest
 
 from plugins.opencv.yunet import MODELS, FaceDetector
-from src.device import Device
 from src.model_store import ModelStore
-from src.plugin_api import LoadContext
-from tests.plugins.insightface.helpers import local_store, read_rgb
+from tests.plugins.insightface.helpers import load_from, local_store, read_rgb
 from tests.shared_data import shared_path
 
 
@@ -20,15 +18,15 @@ def zoo_detector(tmp_path) -> FaceDetector:
     (folder / spec.files[0].filename).write_bytes(shared_path("models/yunet_s_640_640.onnx").read_bytes())
     store = ModelStore(tmp_path / "models", offline=True)
     store.import_from("opencv", "detector", spec, folder)
-    detector = FaceDetector("opencv.FaceDetector", spec)
-    detector.load(LoadContext(store, Device()))
+    detector = FaceDetector(spec)
+    load_from(store, detector)
     return detector
 
 
 def own_detector(tmp_path, filename: str) -> FaceDetector:
-    ctx = local_store(tmp_path, "opencv", "detector", "my_yunet", shared_path(f"models/{filename}"))
-    detector = FaceDetector("opencv.FaceDetector", FaceDetector.custom_model("my_yunet"))
-    detector.load(ctx)
+    store = local_store(tmp_path, "opencv", "detector", "my_yunet", shared_path(f"models/{filename}"))
+    detector = FaceDetector(FaceDetector.custom_model("my_yunet"))
+    load_from(store, detector)
     return detector
 
 
@@ -50,9 +48,9 @@ def test_cv2_and_our_own_yunet_decoder_agree(tmp_path):
 
     image = read_rgb(shared_path("datasets/dlib-faces/2007_007763.jpg"))
     by_cv2 = sorted(own_detector(tmp_path / "a", "yunet_n_dynamic.onnx").detect(image, 0.6), key=lambda f: f.box.x_min)
-    ctx = local_store(tmp_path / "b", "insightface", "detector", "yn", shared_path("models/yunet_n_dynamic.onnx"))
-    ours = OnnxDetector("insightface.FaceDetector", OnnxDetector.custom_model("yn"))
-    ours.load(ctx)
+    store = local_store(tmp_path / "b", "insightface", "detector", "yn", shared_path("models/yunet_n_dynamic.onnx"))
+    ours = OnnxDetector(OnnxDetector.custom_model("yn"))
+    load_from(store, ours)
     by_ours = sorted(ours.detect(image, 0.6), key=lambda f: f.box.x_min)
     assert len(by_cv2) == len(by_ours) >= 7
     for a, b in zip(by_cv2, by_ours):
