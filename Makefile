@@ -40,6 +40,7 @@ install-gpu: install
 
 ## Start the service (uWSGI) on ML_PORT with the configured plugins; models load and warm before serving.
 run: install
+	@$(BIN)/python -m src.preflight --port
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/uwsgi --ini uwsgi.ini
 
 ## Flask's development server (one process), as the seed's `python -m src.app`.
@@ -64,7 +65,7 @@ performance: install-dev
 
 ## Longer fuzzing than make test does (mutations, hypothesis, schemathesis), and atheris on the decoder.
 fuzz: install-dev
-	MUTATION_CASES=20000 FUZZ_EXAMPLES=20000 SCHEMATHESIS_EXAMPLES=500 $(BIN)/python -m pytest tests/fuzz -q
+	COST_SCALE=full MUTATION_CASES=20000 FUZZ_EXAMPLES=20000 SCHEMATHESIS_EXAMPLES=500 $(BIN)/python -m pytest tests/fuzz -q
 
 fuzz-atheris: install-dev
 	$(BIN)/pip install --quiet atheris && $(BIN)/python -m tests.fuzz.atheris_decode -max_total_time=600

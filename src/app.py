@@ -1,10 +1,10 @@
 """Application factory and ``python -m src.app`` (a development server; production runs uWSGI)."""
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import time
-import uuid
 
 from flask import Flask, Response, g, request
 
@@ -16,8 +16,10 @@ from src.pipeline import Pipeline
 from src.plugin_manager import PluginRegistry, build_plugin_manager
 from src.warmup import warm_up_image
 from src.web import endpoints, errors
+from src.web.headers import request_id
 from src.web.limits import Limits, RequestGuard
 from src.web.metrics import Metrics
+from src.web.routing import endpoint_of
 
 log = logging.getLogger("facecore")
 
@@ -58,12 +60,14 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
 
 def _guard(app: Flask, settings: Settings) -> None:
     """WSGI layers around Flask: metrics outermost (they count the limits' answers), then the limits."""
-    metrics = Metrics(endpoints.route_paths(app))
+    metrics = Metrics()
     limits = Limits(max_body_bytes=settings.max_body_bytes, max_in_flight=settings.max_in_flight,
                     queue_timeout_ms=settings.queue_timeout_ms)
-    guard = RequestGuard(app.wsgi_app, limits, endpoints.route_paths(app, "POST"), on_queue=metrics.on_queue)
+    endpoint = functools.partial(endpoint_of, url_map=app.url_map)
+    guard = RequestGuard(app.wsgi_app, limits, endpoints.route_endpoints(app, "POST"), endpoint,
+                         on_queue=metrics.on_queue)
     metrics.track_in_flight(lambda: guard.limiter.in_flight)
-    app.wsgi_app = metrics.middleware(guard)  # type: ignore[method-assign]
+    app.wsgi_app = metrics.middleware(guard, endpoint)  # type: ignore[method-assign]
     app.extensions["facecore.metrics"] = metrics
     app.extensions["facecore.guard"] = guard
 
@@ -71,7 +75,7 @@ def _guard(app: Flask, settings: Settings) -> None:
 def _log_requests(app: Flask) -> None:
     @app.before_request
     def start() -> None:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+        g.request_id = request_id(request.environ)
         g.started = time.perf_counter()
 
     @app.after_request
@@ -83,13 +87,18 @@ def _log_requests(app: Flask) -> None:
         return response
 
 
+#: uWSGI's exit status for a worker whose app failed to load: with ``need-app`` the master then stops the
+#: whole server (any other status and it would replace the worker, forever).
+UWSGI_FAILED_APP_CODE = 22
+
+
 def wsgi_app() -> Flask:
-    """uWSGI's entry (``module = src.app:wsgi_app()``): load everything, or stop the worker with one line."""
+    """uWSGI's entry (``module = src.app:wsgi_app()``): load everything, or stop the server with one line."""
     try:
         return create_app()
     except StartupError as error:
         log.critical("cannot start: %s", error)
-        sys.exit(1)
+        sys.exit(UWSGI_FAILED_APP_CODE)
 
 
 def main() -> None:

@@ -1,9 +1,11 @@
 """Image bytes -> RGB uint8 array, safely; and the detection-size downscale. Pure functions.
 
-Safety: the format is recognised by its magic bytes and only the contract's formats are opened; the
-pixel count is checked from the header before any pixel is decoded; only the first frame of an
-animation is ever decoded, and an animation with more frames than the cap is refused; every decoder
-failure becomes :class:`ImageReadError` (a 400), never a 500.
+Safety: the format is recognised by its magic bytes and only the contract's formats are opened; what
+the file declares (pixels, frames, scans, chunks, strips; src/image_structure.py) is checked before
+Pillow opens it; only the first frame of an animation is ever decoded; every decoder failure becomes
+:class:`ImageReadError` (a 400), never a 500.
+Memory: Pillow's picture (at most 4 bytes a pixel) plus the RGB result (3 bytes a pixel); the conversion
+between them works on bands of :data:`BAND_ROWS` rows, in integers, so it never holds a third copy.
 EXIF orientation is applied (CompreFace ignored it: a deliberate, documented difference).
 """
 from __future__ import annotations
@@ -12,12 +14,14 @@ import io
 import struct
 import warnings
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
-from PIL import Image, ImageFile, ImageOps
+from PIL import Image, ImageFile, PngImagePlugin
 
 from src.config import DEFAULTS
 from src.errors import BadRequest, ImageReadError
+from src.image_structure import ImageTooLarge, TooManyFrames, check_declared
 
 # A JPEG cut short still decodes to what it holds, as in CompreFace (its truncated.jpg fixture).
 ImageFile.LOAD_TRUNCATED_IMAGES = True
@@ -37,16 +41,15 @@ SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
 #: The EXIF tag that says how the camera was held.
 EXIF_ORIENTATION = 0x0112
 SUPPORTED = "jpeg, png, tiff, bmp, gif, ico, webp"
+#: Rows converted to RGB at once: the conversion's extra memory is one band, not a second picture.
+BAND_ROWS = 256
+#: Pillow's own text-chunk budget for a PNG (64 MB by default) lowered: text is never used here.
+PngImagePlugin.MAX_TEXT_MEMORY = 4 * 1024 * 1024
+ROTATIONS = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+             5: lambda a: a.transpose(1, 0, 2), 6: lambda a: np.rot90(a, -1),
+             7: lambda a: np.rot90(a, 2).transpose(1, 0, 2), 8: lambda a: np.rot90(a, 1)}
 
-
-class ImageTooLarge(BadRequest):
-    def __init__(self, width: int, height: int, limit: int) -> None:
-        super().__init__(f"Image is too large: {width}x{height} pixels exceeds the limit of {limit} pixels")
-
-
-class TooManyFrames(BadRequest):
-    def __init__(self, frames: int, limit: int) -> None:
-        super().__init__(f"Image has too many frames: {frames} exceeds the limit of {limit} (MAX_IMAGE_FRAMES)")
+__all__ = ["DecodeLimits", "ImageTooLarge", "TooManyFrames", "decode_image", "downscale", "sniff_format"]
 
 
 @dataclass(frozen=True)
@@ -71,55 +74,79 @@ def decode_image(data: bytes, limits: DecodeLimits = DecodeLimits()) -> np.ndarr
     if fmt is None:
         raise ImageReadError(f"Image has incorrect format or is broken (supported: {SUPPORTED})")
     try:
+        check_declared(data, fmt, limits.max_pixels, limits.max_frames)
+        Image.MAX_IMAGE_PIXELS = limits.max_pixels  # Pillow's own fence, behind ours: an error, not a warning
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow warns on odd EXIF/ICC: not the caller's problem
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[fmt]) as image:
                 width, height = image.size
                 if width <= 0 or height <= 0:
                     raise ImageReadError("Given image has no pixels")
                 if width * height > limits.max_pixels:
                     raise ImageTooLarge(width, height, limits.max_pixels)
-                frames = int(getattr(image, "n_frames", 1))  # from frame headers; no frame is decoded
-                if frames > limits.max_frames:
-                    raise TooManyFrames(frames, limits.max_frames)
-                image.seek(0)  # first frame of an animation; later frames are never decoded
-                return _to_rgb_array(_oriented(image))
+                orientation = _orientation(image)
+                array = _to_rgb_array(image)  # the first frame: later frames are never decoded
+        return _oriented(array, orientation)
     except BadRequest:
         raise
-    except (Image.DecompressionBombError, OSError, SyntaxError, ValueError, EOFError, IndexError,
-            TypeError, KeyError, ZeroDivisionError, MemoryError, struct.error) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise BadRequest(f"Image is too large: more than {limits.max_pixels} pixels (MAX_IMAGE_PIXELS)") from error
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError, ZeroDivisionError,
+            MemoryError, struct.error) as error:
         raise ImageReadError() from error
 
 
-def _oriented(image: Image.Image) -> Image.Image:
-    """Apply EXIF orientation (JPEG, TIFF, WebP carry it); a broken EXIF block is ignored.
-
-    Pillow's ``exif_transpose`` copies the whole picture even when there is nothing to turn (about 5 ms
-    for 3 Mpx), so the tag is read first and an upright picture is returned as it is.
-    """
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (JPEG, TIFF, WebP carry it); a broken EXIF block counts as upright."""
     try:
-        if image.getexif().get(EXIF_ORIENTATION, 1) in (1, None):
-            return image
-        return ImageOps.exif_transpose(image) or image
+        value = image.getexif().get(EXIF_ORIENTATION, 1)
     except Exception:  # noqa: BLE001 - a bad EXIF block must not lose a readable picture
-        return image
+        return 1
+    return value if value in ROTATIONS else 1
+
+
+def _oriented(array: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn the decoded picture upright, after Pillow's copy is freed (a numpy view, then one copy)."""
+    if orientation not in ROTATIONS:
+        return array
+    return np.ascontiguousarray(ROTATIONS[orientation](array))
 
 
 def _to_rgb_array(image: Image.Image) -> np.ndarray:
-    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        gray = np.asarray(image, dtype=np.float64)
-        if image.mode != "F":  # integer samples: 16-bit full scale, or a 32-bit image's own peak
-            peak = 65535.0 if image.mode.startswith("I;16") else max(float(gray.max()), 1.0)
-            gray = gray * (255.0 / peak)
-        gray8 = np.clip(gray, 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(np.repeat(gray8[:, :, None], 3, axis=2))
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        image = image.convert("RGBA")  # alpha dropped below, as CompreFace did
-    rgb = image if image.mode == "RGB" else image.convert("RGB")  # convert() would copy an RGB picture too
-    array = np.asarray(rgb, dtype=np.uint8)
-    if array.ndim != 3 or array.shape[2] != 3:
-        raise ImageReadError("Given image has only one dimension")
-    return np.ascontiguousarray(array)
+    """Pillow's picture -> a new (H, W, 3) uint8 array, band by band (see :data:`BAND_ROWS`)."""
+    convert = _band_converter(image)
+    width, height = image.size
+    out = np.empty((height, width, 3), dtype=np.uint8)
+    for top in range(0, height, BAND_ROWS):
+        bottom = min(top + BAND_ROWS, height)
+        band = convert(image.crop((0, top, width, bottom)))
+        if band.shape != (bottom - top, width, 3):
+            raise ImageReadError("Given image has only one dimension")
+        out[top:bottom] = band
+    return out
+
+
+def _band_converter(image: Image.Image) -> Callable[[Image.Image], np.ndarray]:
+    """How one band of ``image`` becomes RGB uint8; samples wider than 8 bits are scaled in integers."""
+    mode = image.mode
+    if mode.startswith("I;16"):
+        return lambda band: _grey_to_rgb(np.asarray(band).astype(np.uint32) * 255 // 65535)
+    if mode == "I":  # 32-bit integers: scaled to the picture's own peak
+        low_high = image.getextrema()  # one band: (low, high)
+        peak = max(int(low_high[1]) if isinstance(low_high, tuple) else 1, 1)  # type: ignore[arg-type]
+        return lambda band: _grey_to_rgb(np.clip(np.asarray(band), 0, None).astype(np.int64) * 255 // peak)
+    if mode == "F":
+        return lambda band: _grey_to_rgb(np.clip(np.asarray(band), 0, 255))
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
+        return lambda band: np.asarray(band.convert("RGBA"))[:, :, :3]  # alpha dropped, as CompreFace did
+    if mode == "RGB":
+        return np.asarray
+    return lambda band: np.asarray(band.convert("RGB"))
+
+
+def _grey_to_rgb(grey: np.ndarray) -> np.ndarray:
+    return np.repeat(grey.astype(np.uint8)[:, :, None], 3, axis=2)
 
 
 def downscale(image: np.ndarray, limit: int) -> tuple[np.ndarray, float]:

@@ -153,7 +153,8 @@ class ModelStore:
         return target
 
     def import_from(self, backend: str, slug: str, spec: ModelSpec, folder: Path) -> list[Path]:
-        """Copy files obtained elsewhere into the store, verified where a checksum is known."""
+        """Copy files obtained elsewhere into the store, verified where a checksum is known; returns the
+        files copied. A file missing from ``folder`` but already in the store is verified and kept."""
         imported = []
         for file in spec.files:
             if file.source.startswith("package:"):
@@ -162,9 +163,12 @@ class ModelStore:
             found = next((c for c in candidates if c.is_file()), None)
             if found is None:
                 found = next(iter(folder.rglob(file.member or file.filename)), None)
+            target = self.model_dir(backend, slug, spec.name) / file.filename
+            if found is None and target.exists():  # already in the store: checked, nothing to import
+                self._verify(spec, file, target, self._key(target))
+                continue
             if found is None:
                 raise ModelNotAvailable(spec.name, file.filename, f"not found under {folder}")
-            target = self.model_dir(backend, slug, spec.name) / file.filename
             target.parent.mkdir(parents=True, exist_ok=True)
             self._check_digest(spec, file, found, self._key(target))
             tmp = target.with_name(f".{target.name}.importing")

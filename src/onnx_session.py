@@ -37,6 +37,7 @@ def open_session(model: Path | bytes, device: Device, threads: int | None = None
     # Idle pool threads must not spin: with several workers on few cores, spinning steals the CPU
     # another worker is computing on (MTCNN measured 314 ms with spinning, 77 ms without, 2 cores).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    release_memory_after_runs(options)
     source: str | bytes = model if isinstance(model, bytes) else str(model)
     proto = onnx_model(model)
     if flush_subnormal_weights(proto):
@@ -44,6 +45,17 @@ def open_session(model: Path | bytes, device: Device, threads: int | None = None
     session = onnxruntime.InferenceSession(source, sess_options=options, providers=onnx_providers(device))
     session.facecore_runtime = str(choice)
     return session
+
+
+def release_memory_after_runs(options: Any) -> None:
+    """No CPU memory arena and no memory patterns: each run's buffers go back to the allocator.
+
+    Why: with the arena, a run over many faces (or MTCNN over thousands of candidate boxes) grew the
+    arena to its peak and kept it for the life of the worker (300 MB -> 3.4 GB, never released). Without
+    it, ONNX Runtime allocates per run; the cost measured on the default plugins is in docs/security.md.
+    """
+    options.enable_cpu_mem_arena = False
+    options.enable_mem_pattern = False
 
 
 def onnx_model(model: Path | bytes) -> Any:

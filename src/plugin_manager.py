@@ -78,7 +78,9 @@ class PluginRegistry:
         name, _, model_name = selection.strip().partition("@")
         plugin_cls = self.classes.get(name)
         if plugin_cls is None:
-            raise StartupError(f"unknown plugin {name!r}; installed: {', '.join(self.names()) or 'none'}")
+            fitting = [n for n, c in sorted(self.classes.items()) if issubclass(c, kind)]
+            raise StartupError(f"unknown plugin {name!r}; installed {kind.__name__} plugins: "
+                               f"{', '.join(fitting) or 'none'}")
         if not issubclass(plugin_cls, kind):
             raise StartupError(f"plugin {name!r} is not a {kind.__name__}")
         spec = plugin_cls.find_model(model_name or None)

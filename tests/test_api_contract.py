@@ -165,12 +165,12 @@ def test_timing_listeners_see_every_plugin_call(app, client, png):
 
 
 def test_the_routes_are_listed_once_by_the_blueprint():
-    """The metrics' endpoint labels and the limits' image paths both come from the blueprint's rules."""
+    """The limits' image endpoints come from the blueprint's rules; metric labels from the routed endpoint."""
     from src.app import create_app
-    from src.web.endpoints import route_paths
+    from src.web.endpoints import route_endpoints
     from tests.fakes import FAKE_SETTINGS, fake_pipeline
 
     app = create_app(FAKE_SETTINGS, pipeline=fake_pipeline())
-    assert route_paths(app, "POST") == {"/find_faces", "/find_faces_base64", "/scan_faces", "/vectorize"}
-    assert app.extensions["facecore.guard"].image_paths == route_paths(app, "POST")
-    assert app.extensions["facecore.metrics"].known_paths == route_paths(app) >= {"/healthcheck", "/status"}
+    assert route_endpoints(app, "POST") == {"find_faces", "find_faces_base64", "scan_faces", "vectorize"}
+    assert app.extensions["facecore.guard"].image_endpoints == route_endpoints(app, "POST")
+    assert route_endpoints(app) >= {"healthcheck", "status", "metrics"}

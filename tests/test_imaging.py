@@ -106,3 +106,18 @@ def test_downscale_keeps_ratio_and_reports_scale():
     assert small.shape == (240, 640, 3) and scale == 2.0
     same, one = downscale(image, 0)
     assert same is image and one == 1.0
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_matches_pillows_transpose(orientation):
+    """The numpy turn applied after decoding equals Pillow's exif_transpose (which copies the whole picture)."""
+    from PIL import ImageOps
+
+    pixels = np.random.default_rng(orientation).integers(0, 255, (6, 9, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels)
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    image.save(out, format="PNG", exif=exif.tobytes())
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(out.getvalue()))).convert("RGB"))
+    assert np.array_equal(decode_image(out.getvalue()), expected)

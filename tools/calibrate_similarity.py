@@ -28,10 +28,14 @@ from typing import Sequence
 import numpy as np
 
 from src.config import DEFAULTS
+from src.errors import StartupError
+from src.model_store import ModelNotAvailable
 from src.plugin_api import BoundingBox, DetectedFace, Face
 from tools.common.embeddings import similarity, unit  # noqa: F401 - similarity: re-exported for callers
 from tools.common.images import read_rgb
 from tools.common.pairs import Pair, folder_pairs, read_csv_pairs
+from tools.common.progress import progress
+from tools.common.service import tool_parser
 from tools.common.shared import shared_root
 
 log = logging.getLogger(__name__)
@@ -147,7 +151,7 @@ class DlibFaces:
 
     def embed_paths(self, paths: Sequence[Path], whole_image: bool) -> dict[Path, np.ndarray | None]:
         vectors: dict[Path, np.ndarray | None] = {}
-        for path in dict.fromkeys(paths):
+        for path in progress(list(dict.fromkeys(paths)), "embed"):
             image = read_rgb(path)
             face = self.whole_face(image) if whole_image else self.largest_face(image)
             vectors[path] = None if face is None else unit(self.calculator.embed([face])[0])
@@ -271,7 +275,7 @@ def write_section(path: Path, section: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = tool_parser("python -m tools.calibrate_similarity", __doc__)
     parser.add_argument("--shared", type=Path, default=shared_root(), help="the shared models/datasets folder")
     parser.add_argument("--write", type=Path, nargs="?", const=DEFAULT_DOC, default=None,
                         help=f"write the figures to this Markdown file (default {DEFAULT_DOC})")
@@ -280,8 +284,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also embed the LFW pairs with the whole image resized instead of aligned")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-
     datasets = args.shared / "datasets"
+    missing = [folder for folder in (datasets / "deepface", datasets / "lfw-aligned-100pair") if not folder.is_dir()]
+    if missing:
+        print(f"error: {missing[0]} is not a folder; --shared names the folder holding datasets/", file=sys.stderr)
+        return 1
+    try:
+        return calibrate(args, datasets)
+    except (OSError, ValueError, StartupError, ModelNotAvailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def calibrate(args: argparse.Namespace, datasets: Path) -> int:
     dlib_faces = DlibFaces()
     deepface = deepface_pairs(datasets / "deepface")
     lfw = lfw_pairs(datasets / "lfw-aligned-100pair")

@@ -22,6 +22,7 @@ import numpy as np
 
 from tools.common.drawing import contact_sheet, save_rgb
 from tools.common.embeddings import embedder_from_args
+from tools.common.extras import require
 from tools.common.images import list_images, read_rgb
 from tools.common.progress import progress
 from tools.common.service import add_service_args, parse_tool_args, tool_parser
@@ -81,6 +82,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    require("tools.cluster_clean", "sklearn")
     if args.linkage == "ward" and args.metric != "euclidean":
         print("error: ward linkage needs --metric euclidean", file=sys.stderr)
         return 1

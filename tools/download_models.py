@@ -60,13 +60,14 @@ def main(argv: list[str] | None = None) -> int:
             continue
         models = store.for_plugin(plugin)  # the server's path rule
         try:
-            if args.source is not None:
-                store.import_from(models.backend, models.slug, models.model, args.source)
+            imported = (store.import_from(models.backend, models.slug, models.model, args.source)
+                        if args.source is not None else None)
             paths = models.files()
             if not args.no_prepare:  # converts MXNet/dlib files to ONNX now, so the server never writes
                 load_plugin(plugin, store, settings.device)
             for path in paths.values():
-                print(f"ok   {plugin}: {path}")
+                state = "ok  " if imported is None or path in imported else "present"
+                print(f"{state} {plugin}: {path}")
         except (ModelNotAvailable, StartupError) as error:
             failures += 1
             print(f"FAIL {plugin}: {error}", file=sys.stderr)

@@ -24,6 +24,7 @@ import numpy as np
 
 from tools.calibrate_similarity import best_threshold, fit_similarity_coefficients, roc_auc
 from tools.common.embeddings import Embedder, embedder_from_args
+from tools.common.extras import require
 from tools.common.pairs import Pair, load_pairs
 from tools.common.progress import progress
 from tools.common.service import add_service_args, parse_tool_args, tool_parser
@@ -131,6 +132,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    require("tools.evaluate_verification", "matplotlib")
     try:
         pairs = load_pairs(args.pairs, args.images_root, args.folds)
     except (OSError, ValueError, KeyError) as error:

@@ -19,6 +19,7 @@ import numpy as np
 from tools.common import gallery
 from tools.common.drawing import thumbnail
 from tools.common.embeddings import embedder_from_args, unit
+from tools.common.extras import require
 from tools.common.images import identity_folders, read_rgb
 from tools.common.progress import progress
 from tools.common.service import add_service_args, parse_tool_args, tool_parser
@@ -42,6 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    require("tools.export_embeddings", "h5py")
     if not args.root.is_dir():
         print(f"error: {args.root} is not a folder", file=sys.stderr)
         return 1

@@ -19,6 +19,7 @@ import numpy as np
 from tools.common import gallery as galleries
 from tools.common.drawing import GREEN, RED, draw_faces, save_rgb
 from tools.common.embeddings import embedder_from_args, similarity, unit
+from tools.common.extras import require
 from tools.common.images import list_images, read_rgb
 from tools.common.progress import progress
 from tools.common.service import add_service_args, parse_tool_args, tool_parser
@@ -50,6 +51,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    require("tools.recognize", "h5py")
     try:
         gallery = galleries.read(args.gallery)
     except (OSError, KeyError) as error:
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the gallery holds {gallery.calculator_version} embeddings, the pipeline computes "
               f"{embedder.version()}", file=sys.stderr)
         return 1
-    failures = 0
+    failures = drawn = 0
     for path in progress(list_images(args.images), "recognize"):
         try:
             image = read_rgb(path)
@@ -77,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
             labels.append(f"{name} {score:.2f}")
             colors.append(RED if name == UNKNOWN else GREEN)
         save_rgb(args.out / f"{path.stem}.recognized.jpg", draw_faces(image, faces, labels, colors))
+        drawn += 1
+    if drawn:
+        print(f"{drawn} annotated picture(s) in {args.out}", file=sys.stderr)
     return 1 if failures else 0
 
 

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     slugs = tuple(s for s in args.plugins.replace(",", " ").split() if s)
     remote = remote_from_env(args.remote)
     pipeline = None if remote else build(settings_from_args(args))
-    errors = failures = 0
+    errors = failures = pictures = 0
     for path in progress(paths, "scan"):
         try:
             image = read_rgb(path)
@@ -117,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
             errors += found_errors
         drawn = draw_faces(image, faces, [face_label(f) for f in faces], colors,
                            truth_points=truth.noses if truth else None, truth_boxes=truth.boxes if truth else None)
-        out = save_rgb(args.out / f"{path.stem}.scan.jpg", drawn)
-        log.info("saved %s", out)
+        log.info("saved %s", save_rgb(args.out / f"{path.stem}.scan.jpg", drawn))
+        pictures += 1
+    if pictures:
+        print(f"{pictures} drawn picture(s) in {args.out}", file=sys.stderr)
     if truths:
         print(f"{errors} detection error(s) against the annotations", file=sys.stderr)
     return 1 if errors or failures else 0

@@ -16,11 +16,19 @@ if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
     sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
+# Paths are the caller's: resolved before moving to the project root, and a missing one is named as such.
+IMAGES=()
+for image in "$@"; do
+    if [[ ! -f "$image" ]]; then
+        echo "error: no such file: $image" >&2
+        exit 2
+    fi
+    IMAGES+=("$(realpath "$image")")
+done
 cd "$(dirname "$0")/.."
 LIMITS=(${MEM_LIMITS:-512M 1G 1536M 2G 3G 4G})
 METHOD="${MEM_METHOD:-prlimit}"
 PYTHON="${PYTHON:-$( [[ -x .venv/bin/python ]] && echo .venv/bin/python || echo python3 )}"
-IMAGES=("$@")
 if [[ ${#IMAGES[@]} -eq 0 ]]; then
     mapfile -t IMAGES < <(find sample_images -maxdepth 1 -type f \( -iname '*.jpg' -o -iname '*.png' \) | sort)
     [[ ${#IMAGES[@]} -eq 0 && -f ../shared/datasets/deepface/img1.jpg ]] && IMAGES=(../shared/datasets/deepface/img1.jpg)

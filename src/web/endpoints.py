@@ -1,25 +1,33 @@
 """The HTTP endpoints of CompreFace's core, plus the seed Vectorizer's /vectorize."""
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 import numpy as np
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 
 from src.imaging import DecodeLimits, decode_image
 from src.pipeline import FaceResult, Pipeline
 from src.web import params
 from src.web.dto import box_json, face_json, json_response, vectorize_json
+from src.web.headers import CACHE_CONTROL
 from src.web.metrics import Metrics
 from src.web.openapi import DOCUMENT
+from src.web.routing import rule_name
 
 bp = Blueprint("core", __name__)
+log = logging.getLogger("facecore")
+IGNORED_HEADER = "X-Ignored-Face-Plugins"
+IGNORED_NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+MAX_IGNORED_NAMED = 16
 
 
-def route_paths(app: Flask, method: str | None = None) -> frozenset[str]:
-    """The paths this blueprint serves on ``app`` (only those answering ``method`` when given): the one list
-    of routes, read by the metrics' labels and the limits' image paths."""
-    return frozenset(rule.rule.rstrip("/") or "/" for rule in app.url_map.iter_rules()
+def route_endpoints(app: Flask, method: str | None = None) -> frozenset[str]:
+    """The endpoints this blueprint serves on ``app`` (only those answering ``method`` when given), named as
+    src/web/routing.py names a routed request: the one list of routes, read by the limits' image endpoints."""
+    return frozenset(rule_name(rule) for rule in app.url_map.iter_rules()
                      if rule.endpoint.startswith(f"{bp.name}.") and (method is None or method in (rule.methods or ())))
 
 
@@ -76,10 +84,26 @@ def status() -> Response:
 def _find_faces(image_bytes: bytes) -> Response:
     image = read_image(image_bytes)  # the image is judged before the other arguments, as in CompreFace
     values = request.values
+    slugs = params.face_plugins(values)
     result = pipeline().find_faces(image, threshold=params.threshold(values), limit=params.limit(values),
-                                   slugs=params.face_plugins(values), detect_faces=params.detect_faces(values))
-    return json_response({"plugins_versions": result.plugins_versions,
-                          "result": [face_json(face) for face in observed(result.faces)]})
+                                   slugs=slugs, detect_faces=params.detect_faces(values))
+    response = json_response({"plugins_versions": result.plugins_versions,
+                              "result": [face_json(face) for face in observed(result.faces)]})
+    ignored = pipeline().unknown(slugs)
+    if ignored:
+        _say_ignored(response, ignored)
+    return response
+
+
+def _say_ignored(response: Response, ignored: list[str]) -> None:
+    """Unknown ``face_plugins`` are ignored, as CompreFace's clients expect, but not silently: a header
+    and a log line name them (only names that are safe tokens, at most 16; the rest are counted)."""
+    safe = [name for name in ignored if IGNORED_NAME.fullmatch(name)][:MAX_IGNORED_NAMED]
+    unnamed = len(ignored) - len(safe)
+    listed = ", ".join(safe + ([f"{unnamed} more"] if unnamed else []))
+    response.headers[IGNORED_HEADER] = listed
+    log.info("request_id=%s ignored unknown face_plugins: %s (configured: %s)", g.get("request_id", "-"), listed,
+             ", ".join(pipeline().face_plugins))
 
 
 @bp.post("/find_faces")
@@ -89,7 +113,7 @@ def find_faces() -> Response:
 
 @bp.post("/find_faces_base64")
 def find_faces_base64() -> Response:
-    return _find_faces(params.base64_file(request.get_json(force=True, silent=True)))
+    return _find_faces(params.base64_file(params.json_body(request.get_data())))
 
 
 @bp.post("/scan_faces")
@@ -117,5 +141,5 @@ def vectorize() -> Response:
 
 @bp.after_app_request
 def no_caching(response: Response) -> Response:
-    response.headers["Cache-Control"] = "max-age=0, no-cache, no-store, must-revalidate, proxy-revalidate"
+    response.headers["Cache-Control"] = CACHE_CONTROL
     return response

@@ -1,9 +1,12 @@
 """Request limits enforced at the WSGI level, before Flask reads a byte: the body cap and back-pressure.
 
 Why here and not in Flask: a declared ``Content-Length`` over the cap is refused without reading the
-body; a chunked body (no ``Content-Length``) is read with the cap applied while reading - uWSGI's
-``http-socket`` does not de-chunk, so it is read through ``uwsgi.chunked_read``; and a request waiting
-for a free slot has not yet had its body buffered, so a queue of waiting requests costs no memory.
+body; a chunked body (no ``Content-Length``) is read with the cap applied while reading - uWSGI does
+not de-chunk (its HTTP router passes chunked bodies raw), so it is read through ``uwsgi.chunked_read``
+into one growing buffer, at most :data:`MAX_CHUNKS` chunks; and a request waiting for a free slot has
+not yet had its body read, chunked or not, so a queue of waiting requests costs no memory. Which
+requests take a slot is decided by the endpoint Flask routes them to (src/web/routing.py), never by
+the spelling of the path.
 """
 from __future__ import annotations
 
@@ -15,12 +18,16 @@ from typing import Callable, Iterable
 
 from src.config import DEFAULTS
 from src.errors import FaceServiceError, PayloadTooLarge, ServiceUnavailable
-from src.web.dto import dumps
+from src.web.errors import error_body
+from src.web.headers import common_headers
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
-#: endpoints that decode an image and run models: the only ones that take an in-flight slot
 CHUNK_TIMEOUT_S = 10
+#: A body of 20 MB in 1-byte chunks is 20 million reads: refused past this many chunks.
+MAX_CHUNKS = 65_536
+#: Past the cap, this much more of a chunked body is read and dropped so the client can read the 413.
+DRAIN_BYTES = 1024 * 1024
 
 
 class LengthRequired(FaceServiceError):
@@ -63,12 +70,13 @@ class InFlightLimiter:
         self._slots.release()
 
 
-def error_response(start_response: Callable, error: FaceServiceError,
+def error_response(environ: dict, start_response: Callable, error: FaceServiceError,
                    headers: tuple[tuple[str, str], ...] = ()) -> list[bytes]:
-    body = dumps({"message": error.message})
+    """The same JSON body and headers as Flask's answers (uWSGI adds ``Connection: close`` to every answer)."""
+    body = error_body(error.message)
     start_response(f"{error.status} {error.reason}",
                    [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                    ("Connection", "close"), *headers])
+                    *common_headers(environ), *headers])
     return [body]
 
 
@@ -91,47 +99,38 @@ def read_chunked(environ: dict, cap: int) -> bytes | None:
         import uwsgi
     except ImportError:
         raise LengthRequired("A request body needs a Content-Length or chunked encoding") from None
-    parts: list[bytes] = []
-    size = 0
-    while True:
+    body = bytearray()  # one buffer: a list of a million 1-byte objects cost 2 GB
+    over = 0
+    for _ in range(MAX_CHUNKS):
         chunk = uwsgi.chunked_read(CHUNK_TIMEOUT_S)
         if not chunk:
-            return b"".join(parts)
-        size += len(chunk)
-        if size > cap:
-            return None
-        parts.append(chunk)
+            return None if over else bytes(body)
+        if over or len(body) + len(chunk) > cap:
+            over += len(chunk)  # read on, unkept, a little: a client still sending would miss the 413
+            if over > DRAIN_BYTES:
+                return None
+            continue
+        body += chunk
+    raise PayloadTooLarge(f"Request body is sent in more than {MAX_CHUNKS} chunks")
 
 
 class RequestGuard:
-    """WSGI middleware: body cap (413) and the in-flight limit (503 with Retry-After); /healthcheck is exempt."""
+    """WSGI middleware: body cap (413) and the in-flight limit (503 with Retry-After) for image endpoints."""
 
-    def __init__(self, app: WSGIApp, limits: Limits, image_paths: frozenset[str],
+    def __init__(self, app: WSGIApp, limits: Limits, image_endpoints: frozenset[str], endpoint: Callable[[dict], str],
                  on_queue: Callable[[float, bool], None] | None = None) -> None:
         self.app = app
-        self.image_paths = image_paths  # the routes the in-flight limit applies to (the blueprint's POST routes)
+        self.image_endpoints = image_endpoints  # where the in-flight limit applies: the blueprint's POST endpoints
         self.limits = limits
+        self.endpoint = endpoint
         self.limiter = InFlightLimiter(limits.max_in_flight, limits.queue_timeout_ms / 1000.0)
         self.on_queue = on_queue
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        cap = self.limits.max_body_bytes
-        too_large = PayloadTooLarge(f"Request body exceeds the limit of {cap} bytes (MAX_BODY_BYTES)")
         length = declared_length(environ)
-        if length is not None and length > cap:
-            return error_response(start_response, too_large)
-        if length is None and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            try:
-                body = read_chunked(environ, cap)
-            except FaceServiceError as error:
-                return error_response(start_response, error)
-            if body is None:
-                return error_response(start_response, too_large)
-            environ["wsgi.input"] = io.BytesIO(body)
-            environ["CONTENT_LENGTH"] = str(len(body))
-            environ.pop("HTTP_TRANSFER_ENCODING", None)
-            environ.pop("wsgi.input_terminated", None)
-        if environ.get("PATH_INFO", "").rstrip("/") not in self.image_paths:
+        if length is not None and length > self.limits.max_body_bytes:
+            return error_response(environ, start_response, self._too_large())
+        if self.endpoint(environ) not in self.image_endpoints:
             return self.app(environ, start_response)
         started = time.perf_counter()
         admitted = self.limiter.acquire()
@@ -139,8 +138,27 @@ class RequestGuard:
             self.on_queue(time.perf_counter() - started, admitted)
         if not admitted:
             busy = ServiceUnavailable(f"Too many requests in flight ({self.limiter.capacity}); retry later")
-            return error_response(start_response, busy, (("Retry-After", str(self.limits.retry_after_s)),))
+            return error_response(environ, start_response, busy, (("Retry-After", str(self.limits.retry_after_s)),))
         try:  # responses are built in full before they are returned: the work is done when the call returns
+            if length is None and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+                try:
+                    self._dechunk(environ)
+                except FaceServiceError as error:
+                    return error_response(environ, start_response, error)
             return self.app(environ, start_response)
         finally:
             self.limiter.release()
+
+    def _too_large(self) -> PayloadTooLarge:
+        cap = self.limits.max_body_bytes
+        return PayloadTooLarge(f"Request body exceeds the limit of {cap} bytes (MAX_BODY_BYTES)")
+
+    def _dechunk(self, environ: dict) -> None:
+        """Read a chunked body (inside the slot) and hand Flask a plain one."""
+        body = read_chunked(environ, self.limits.max_body_bytes)
+        if body is None:
+            raise self._too_large()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ.pop("wsgi.input_terminated", None)

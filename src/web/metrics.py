@@ -3,7 +3,8 @@
 Each app has its own registry (tests build many apps; a worker builds one). Under uWSGI every worker
 answers with its own counts: scrape through the service (any worker) for rates, or set
 ``PROMETHEUS_MULTIPROC_DIR`` for prometheus-client's multiprocess mode if exact totals matter.
-Labels are bounded: an unknown path is counted as ``other``, never by its text.
+Labels are bounded: requests are counted by the endpoint Flask routes them to (src/web/routing.py),
+and a request no view answers as ``other``, never by its path's text.
 """
 from __future__ import annotations
 
@@ -14,12 +15,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 FACE_BUCKETS = (0, 1, 2, 3, 5, 10, 20, 50, 100)
-
-
-def endpoint_label(path: str, known_paths: frozenset[str]) -> str:
-    """The path without its slashes when the service serves it, else ``other`` (labels stay bounded)."""
-    path = path.rstrip("/") or "/"
-    return path.lstrip("/") if path in known_paths else "other"
 
 
 def outcome_label(status: int) -> str:
@@ -33,8 +28,7 @@ def outcome_label(status: int) -> str:
 class Metrics:
     """The service's instruments, on a registry of their own."""
 
-    def __init__(self, known_paths: frozenset[str]) -> None:
-        self.known_paths = known_paths  # the blueprint's routes (src.web.endpoints.route_paths)
+    def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("facecore_requests", "HTTP requests by endpoint, status and outcome",
@@ -69,12 +63,12 @@ class Metrics:
         """A pipeline timing listener: one model call of ``plugin`` (exact, batched calls included)."""
         self.plugin_seconds.labels(plugin.slug).observe(milliseconds / 1000.0)
 
-    def middleware(self, app: Callable) -> Callable:
-        """Outermost WSGI layer: counts every answer, the ones the limits give included."""
+    def middleware(self, app: Callable, endpoint: Callable[[dict], str]) -> Callable:
+        """Outermost WSGI layer: counts every answer, the ones the limits give included, by ``endpoint(environ)``."""
 
         def counted(environ: dict, start_response: Callable) -> Iterable[bytes]:
             started = time.perf_counter()
-            endpoint = endpoint_label(environ.get("PATH_INFO", ""), self.known_paths)
+            label = endpoint(environ)
             seen: dict[str, int] = {}
 
             def recording_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -83,8 +77,8 @@ class Metrics:
 
             def finish() -> None:
                 status = seen.get("status", 500)
-                self.requests.labels(endpoint, str(status), outcome_label(status)).inc()
-                self.latency.labels(endpoint).observe(time.perf_counter() - started)
+                self.requests.labels(label, str(status), outcome_label(status)).inc()
+                self.latency.labels(label).observe(time.perf_counter() - started)
 
             try:  # every response is built in full by the time the call returns (no streaming)
                 return app(environ, recording_start)

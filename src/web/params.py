@@ -10,12 +10,15 @@ import math
 import re
 from typing import Mapping
 
+import orjson
 from werkzeug.datastructures import FileStorage
 
 from src.config import split_list
 from src.errors import BadRequest
 
 THRESHOLD_ERROR = "Detection threshold incorrect (0 <= det_prob_threshold <= 1)"
+#: More digits than any face count: Python refuses to convert over 4,300 (a 500 before this check).
+LIMIT_DIGITS = 9
 DATA_URI = re.compile(r"^data:[\w/+.-]*;base64,", re.IGNORECASE)
 
 
@@ -38,6 +41,8 @@ def limit(values: Mapping[str, str]) -> int:
         return 0
     if not re.fullmatch(r"[+-]?\d+", raw):
         raise BadRequest("Limit format is invalid (limit >= 0)")
+    if len(raw.lstrip("+-").lstrip("0")) > LIMIT_DIGITS:
+        raise BadRequest(f"Limit value is invalid (0 <= limit < 10^{LIMIT_DIGITS})")
     value = int(raw)
     if value < 0:
         raise BadRequest("Limit value is invalid (limit >= 0)")
@@ -60,6 +65,15 @@ def attached_file(files: Mapping[str, FileStorage]) -> bytes:
     if upload.filename == "":
         raise BadRequest("No file is selected")
     return upload.read()
+
+
+def json_body(raw: bytes) -> object:
+    """The parsed JSON body, or ``None`` when it is not JSON - nesting deeper than orjson's 1024 levels
+    included (Flask's parser raised RecursionError there, a 500)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def base64_file(body: object) -> bytes:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import socket
 import struct
@@ -44,6 +45,9 @@ class SlowCalculator(fakes.Calculator):
 
     def load(self, ctx):
         time.sleep(float(os.environ.get("SLOW_LOAD_S", "0")))
+        if os.environ.get("FAIL_LOAD"):
+            from src.errors import StartupError
+            raise StartupError(os.environ["FAIL_LOAD"])
 
 
 @hookimpl
@@ -140,10 +144,12 @@ class UwsgiServer:
         raise AssertionError(f"uWSGI not ready in {timeout} s:\n{self.log()}")
 
     def workers(self) -> list[int]:
+        """The worker processes: the master's children but its HTTP router (uwsgi.ini ``http``)."""
         import psutil
 
         assert self.process is not None
-        return sorted(child.pid for child in psutil.Process(self.process.pid).children())
+        routers = {int(pid) for pid in re.findall(r"spawned uWSGI http \d+ \(pid: (\d+)\)", self.log_path.read_text(errors="replace"))}
+        return sorted(child.pid for child in psutil.Process(self.process.pid).children() if child.pid not in routers)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]

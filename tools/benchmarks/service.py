@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 READY_LINE = "WSGI app 0 (mountpoint='') ready"  # uWSGI logs it once per worker (lazy-apps)
 DEFAULT_SLUGS = ",".join(ALL_SLUGS)  # every face plugin, as a face_plugins query value
-#: uWSGI's http-socket closes the connection after each response without saying so ("Connection: close"),
+#: uWSGI closes the connection after each response (it says "Connection: close"),
 #: so a pooled connection (requests.Session) is reset on its next request: one connection per request.
 CLOSE = {"Connection": "close"}
 
