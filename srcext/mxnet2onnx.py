@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-import time
 from pathlib import Path
 
+from srcext.cli import write_model
 from srcext.mxnet import MxnetConversionError, convert
 
 
@@ -26,18 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", action="append", help="node to export (repeatable); default: symbol heads")
     parser.add_argument("--static-batch", action="store_true", help="keep the batch size fixed in the graph")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    started = time.perf_counter()
-    try:
-        model = convert(args.symbol, args.params, args.input_shape, args.output, not args.static_batch)
-    except (MxnetConversionError, OSError) as error:
-        logging.error("conversion failed: %s", error)
-        return 1
-    args.out.write_bytes(model.SerializeToString())
-    outputs = ", ".join(item.name for item in model.graph.output)
-    logging.info("wrote %s (%d nodes, outputs: %s) in %.2f s", args.out, len(model.graph.node), outputs,
-                 time.perf_counter() - started)
-    return 0
+    return write_model(args.out, lambda: convert(args.symbol, args.params, args.input_shape, args.output,
+                                                 not args.static_batch), (MxnetConversionError,))
 
 
 if __name__ == "__main__":

@@ -113,6 +113,7 @@ def test_same_answers_from_8_threads(store, detector):
 def test_the_8_thread_tests_cover_every_builtin_plugin():
     from src.plugin_manager import PluginRegistry, build_plugin_manager
     from tests.reliability.test_real_plugins import CONFIGS
+    from tests.test_compreface_builds import COMPREFACE_DEFAULT
 
     registry = PluginRegistry.from_manager(build_plugin_manager())
     builtin = {name for name, cls in registry.classes.items() if cls.__module__.startswith("plugins.")}
@@ -120,6 +121,8 @@ def test_the_8_thread_tests_cover_every_builtin_plugin():
     covered = {s.split("@")[0] for setting in settings for s in (setting.detector, setting.calculator, *setting.extras)}
     covered |= {"insightface.FaceDetector", "opencv.FaceDetector", "insightface.Calculator"}
     covered |= {s.split("@")[0] for s in THREAD_EXTRAS.split()}
+    compreface = load_settings(COMPREFACE_DEFAULT)  # tests/test_compreface_builds.py, 8 threads
+    covered |= {s.split("@")[0] for s in (compreface.detector, compreface.calculator, *compreface.extras)}
     assert builtin <= covered, f"not run from 8 threads: {sorted(builtin - covered)}"
 
 

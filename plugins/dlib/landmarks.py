@@ -42,13 +42,15 @@ class _Shape68Plugin(FacePlugin):
 
 
 class Landmarks68Detector(_Shape68Plugin):
-    """``{"landmarks68": [[x, y] x 68]}`` in iBUG 300-W order, original-image pixels."""
+    """``{"landmarks68": [[x, y] x 68]}`` in iBUG 300-W order, original-image pixels; the same points under
+    ``landmarks`` too, the one key CompreFace's UI and API server read (unless the 5-point plugin gives it)."""
 
     name = "dlib.Landmarks68Detector"
     slug: ClassVar[str] = "landmarks68"
 
     def analyze(self, faces: Sequence[Face]) -> list[dict[str, JSONValue]]:
-        return [{"landmarks68": landmark_ints(self.points68(face))} for face in faces]
+        points = [landmark_ints(self.points68(face)) for face in faces]
+        return [{"landmarks68": marks, "landmarks": marks} for marks in points]
 
 
 class LandmarksDetector(_Shape68Plugin, DetectorLandmarks):

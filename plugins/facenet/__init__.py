@@ -1,5 +1,6 @@
 """The ``facenet`` plugin family: MTCNN face detection (ONNX Runtime, no TensorFlow), the detector's
-5 landmarks and the head pose from them. Heavy libraries load in ``load()``, not here."""
+5 landmarks and the head pose from them, and CompreFace's FaceNet calculator and Keras mask classifier
+(converted to ONNX by ``srcext.tensorflow`` / ``srcext.keras``). Heavy libraries load in ``load()``, not here."""
 from __future__ import annotations
 
 from src import hookimpl
@@ -8,7 +9,9 @@ from src.plugin_api import Plugin
 
 @hookimpl
 def register_plugins() -> list[type[Plugin]]:
+    from plugins.facenet.calculator import Calculator
     from plugins.facenet.detector import FaceDetector
     from plugins.facenet.face_plugins import LandmarksDetector, PoseEstimator
+    from plugins.facenet.facemask import MaskDetector
 
-    return [FaceDetector, LandmarksDetector, PoseEstimator]
+    return [FaceDetector, Calculator, LandmarksDetector, PoseEstimator, MaskDetector]

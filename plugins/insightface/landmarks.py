@@ -26,7 +26,8 @@ class LandmarksDetector(DetectorLandmarks):
 
 
 class Landmarks2d106Detector(api.FacePlugin):
-    """``{"landmarks2d106": [[x, y] x 106]}`` from the 192x192 box-centred crop, all faces in one run."""
+    """``{"landmarks2d106": [[x, y] x 106]}`` from the 192x192 box-centred crop, all faces in one run; the same
+    points under ``landmarks`` too, as CompreFace's core wrote them (unless the 5-point plugin gives it)."""
 
     name = "insightface.Landmarks2d106Detector"
     slug = "landmarks2d106"
@@ -61,4 +62,5 @@ class Landmarks2d106Detector(api.FacePlugin):
         return result
 
     def analyze(self, faces: Sequence[api.Face]) -> list[dict[str, Any]]:
-        return [{"landmarks2d106": landmark_ints(p)} for p in self.points(faces)]
+        points = [landmark_ints(p) for p in self.points(faces)]
+        return [{"landmarks2d106": marks, "landmarks": marks} for marks in points]

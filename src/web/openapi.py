@@ -84,7 +84,7 @@ DOCUMENT: dict[str, Any] = {
         "/readiness": _get("readiness: OK once every model is loaded and warmed", _ref("Status"),
                            {"503": _json(_ref("Status"), "still loading")}),
         "/status": _get("versions, plugins and similarity coefficients", _ref("ServiceStatus")),
-        "/metrics": {"get": {"summary": "Prometheus metrics of this worker", "responses": {
+        "/metrics": {"get": {"summary": "Prometheus metrics summed over every uWSGI worker", "responses": {
             "200": {"description": "text exposition format", "content": {"text/plain": {"schema": {
                 "type": "string"}}}}}}},
         "/apidocs": _get("this document", {"type": "object"}),

@@ -1,6 +1,8 @@
 """The one error type of the MXNet reader/converter, so callers catch a single class."""
 from __future__ import annotations
 
+from srcext.node_errors import node_location
+
 
 class MxnetConversionError(ValueError):
     """A file cannot be read, or a node cannot be converted; the message names the node, op and attribute."""
@@ -8,7 +10,4 @@ class MxnetConversionError(ValueError):
 
 def node_error(node: str, op: str, message: str, attribute: str | None = None) -> MxnetConversionError:
     """Build an error that says where the problem is, e.g. ``node 'conv0' (op Convolution), attribute 'layout'``."""
-    where = f"node {node!r} (op {op})"
-    if attribute is not None:
-        where += f", attribute {attribute!r}"
-    return MxnetConversionError(f"{where}: {message}")
+    return MxnetConversionError(f"{node_location(node, op, attribute)}: {message}")

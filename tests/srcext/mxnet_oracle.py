@@ -5,20 +5,17 @@ it skip with the reason when it cannot be built. Arrays travel through ``.npy`` 
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
-import sys
 import textwrap
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-import pytest
 
 from tests.shared_data import PROJECT_ROOT
+from tests.srcext.oracle_venv import oracle_python as venv_python
 
 VENV = Path(os.environ.get("MXNET_ORACLE_VENV", PROJECT_ROOT / ".cache" / "mxnet-oracle-venv"))
 REQUIREMENTS = ("mxnet==1.9.1", "numpy<1.24")
@@ -44,39 +41,9 @@ FORWARD = textwrap.dedent("""
 """)
 
 
-def _python() -> Path:
-    return VENV / "bin" / "python"
-
-
-@lru_cache(maxsize=1)
-def _build() -> str | None:
-    """Create the venv once (under a file lock); returns None when ready, else why not."""
-    VENV.parent.mkdir(parents=True, exist_ok=True)
-    with open(VENV.parent / "mxnet-oracle.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        ready = VENV / ".ready"
-        if ready.exists():
-            return None
-        try:
-            if not _python().exists():
-                subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, capture_output=True, timeout=300)
-            subprocess.run([str(_python()), "-m", "pip", "install", "-q", *REQUIREMENTS], check=True,
-                           capture_output=True, timeout=900)
-            subprocess.run([str(_python()), "-c", "import mxnet; assert mxnet.__version__ == '1.9.1'"], check=True,
-                           capture_output=True, timeout=120)
-        except (OSError, subprocess.SubprocessError) as error:
-            detail = getattr(error, "stderr", b"") or b""
-            return f"{error}: {detail.decode(errors='replace')[-400:]}"
-        ready.write_text(" ".join(REQUIREMENTS) + "\n")
-    return None
-
-
 def oracle_python() -> Path:
     """The oracle venv's interpreter; skips the calling test when MXNet 1.9.1 cannot be installed."""
-    reason = _build()
-    if reason is not None:
-        pytest.skip(f"MXNet 1.9.1 oracle venv ({VENV}) unavailable: {reason}")
-    return _python()
+    return venv_python(VENV, REQUIREMENTS, "import mxnet; assert mxnet.__version__ == '1.9.1'", "MXNet 1.9.1")
 
 
 def run_script(code: str, *args: str, timeout: float = 300) -> None:

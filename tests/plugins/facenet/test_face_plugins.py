@@ -58,12 +58,12 @@ def test_pose_without_landmarks_is_null():
     assert PoseEstimator(None).analyze([face(None)]) == [{"pose": None}]
 
 
-def test_package_registers_three_plugins_without_heavy_imports():
+def test_package_registers_its_plugins_without_heavy_imports():
     code = ("import sys; import plugins.facenet as p; names = [c.__name__ for c in p.register_plugins()]; "
             "heavy = [m for m in ('onnxruntime', 'onnx', 'cv2', 'joblib') if m in sys.modules]; "
             "print(names, heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['FaceDetector', 'LandmarksDetector', 'PoseEstimator'] []"
+    assert out.strip() == "['FaceDetector', 'Calculator', 'LandmarksDetector', 'PoseEstimator', 'MaskDetector'] []"
 
 
 def test_registry_names_and_kinds(monkeypatch):

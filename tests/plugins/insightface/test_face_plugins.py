@@ -83,7 +83,8 @@ def test_landmarks2d106_maps_the_crop_back_to_image_pixels(tmp_path):
     faces = faces_of(image(), 2)
     result = plugin.analyze(faces)
     box = faces[1].detection.box
-    assert list(result[1]) == ["landmarks2d106"] and len(result[1]["landmarks2d106"]) == 106
+    assert list(result[1]) == ["landmarks2d106", "landmarks"] and len(result[1]["landmarks2d106"]) == 106
+    assert result[1]["landmarks"] == result[1]["landmarks2d106"]
     assert result[1]["landmarks2d106"][0] == [int((box.x_min + box.x_max) / 2), int((box.y_min + box.y_max) / 2)]
 
 
