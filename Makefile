@@ -7,7 +7,7 @@ UWSGI_PROCESSES ?= 2
 UWSGI_THREADS ?= 1
 UWSGI_HARAKIRI ?= 60
 UWSGI_LISTEN ?= 64
-LINT_PATHS := facecore src plugins srcext tools tests
+LINT_PATHS := facecore src plugins srcext tools training tests
 define LINT
 $(BIN)/python -m pylama --options pylama.ini $(LINT_PATHS)
 $(BIN)/python -m ruff check $(LINT_PATHS)

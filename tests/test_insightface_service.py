@@ -112,6 +112,7 @@ def test_same_answers_from_8_threads(store, detector):
 
 def test_the_8_thread_tests_cover_every_builtin_plugin():
     from src.plugin_manager import PluginRegistry, build_plugin_manager
+    from tests.plugins.extras.test_service import EXTRAS as EXTRAS_FAMILY
     from tests.reliability.test_real_plugins import CONFIGS
     from tests.test_compreface_builds import COMPREFACE_DEFAULT
 
@@ -121,6 +122,7 @@ def test_the_8_thread_tests_cover_every_builtin_plugin():
     covered = {s.split("@")[0] for setting in settings for s in (setting.detector, setting.calculator, *setting.extras)}
     covered |= {"insightface.FaceDetector", "opencv.FaceDetector", "insightface.Calculator"}
     covered |= {s.split("@")[0] for s in THREAD_EXTRAS.split()}
+    covered |= set(EXTRAS_FAMILY)  # tests/plugins/extras/test_service.py runs them from 8 threads
     compreface = load_settings(COMPREFACE_DEFAULT)  # tests/test_compreface_builds.py, 8 threads
     covered |= {s.split("@")[0] for s in (compreface.detector, compreface.calculator, *compreface.extras)}
     assert builtin <= covered, f"not run from 8 threads: {sorted(builtin - covered)}"

@@ -1,6 +1,9 @@
 """``insightface.Calculator``: ArcFace-style embeddings of 112x112 aligned faces, all faces in one run."""
 from __future__ import annotations
 
+import dataclasses
+import json
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -10,10 +13,26 @@ from plugins.insightface.catalogue import CALCULATORS, PACK_COEFFICIENTS, local_
 from plugins.insightface.crops import arcface112
 from plugins.insightface.loading import onnx_file
 from src import plugin_api as api
-from src.model_store import check_name
+from src.model_store import ModelNotAvailable, check_name
 
+#: beside ``<name>.onnx``: ``{"similarity_coefficients": [c0, c1]}``
+COEFFICIENTS_SUFFIX = ".coefficients.json"
 MXNET_INPUT = (1, 3, 112, 112)  # the converter makes the batch axis dynamic
 ARCFACE_NORM = Normalisation(127.5, 127.5)
+
+
+def own_coefficients(spec: api.ModelSpec, onnx_path: Path) -> api.ModelSpec:
+    """A model of one's own with ``<name>.coefficients.json`` beside it (``training.export --lfw`` writes it)
+    takes the similarity coefficients fitted for it there instead of the borrowed ones."""
+    sidecar = onnx_path.with_name(onnx_path.stem + COEFFICIENTS_SUFFIX)
+    if not sidecar.is_file():
+        return spec
+    try:
+        c0, c1 = json.loads(sidecar.read_text())["similarity_coefficients"]
+        coefficients = (float(c0), float(c1))
+    except (ValueError, KeyError, TypeError) as error:
+        raise ModelNotAvailable(spec.name, sidecar.name, f"unreadable similarity coefficients: {error}") from error
+    return dataclasses.replace(spec, similarity_coefficients=coefficients)
 
 
 class Calculator(api.Calculator):
@@ -40,6 +59,8 @@ class Calculator(api.Calculator):
 
         assert self.model is not None, "insightface.Calculator always has a model"
         path = onnx_file(ctx, MXNET_INPUT)
+        if self.model.options.get("format") == "onnx" and self.model.files[0].source == "local":
+            self.model = own_coefficients(self.model, path)
         self.session = open_session(path, ctx.device)
         self.norm = graph_normalisation(path, ARCFACE_NORM)
         self.input_name = self.session.get_inputs()[0].name

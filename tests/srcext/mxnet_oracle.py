@@ -1,4 +1,4 @@
-"""MXNet 1.9.1 as a test oracle, in its own virtual environment under ``.cache/mxnet-oracle-venv``.
+"""MXNet 1.9.1 as a test oracle, in its own virtual environment under the oracle cache (``~/.cache/facecore-oracles/mxnet-oracle-venv``).
 
 The venv is created on first use (``mxnet==1.9.1``, ``numpy<1.24`` from PyPI) and reused; tests that need
 it skip with the reason when it cannot be built. Arrays travel through ``.npy`` files in ``tmp_path``.
@@ -14,10 +14,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tests.shared_data import PROJECT_ROOT
-from tests.srcext.oracle_venv import oracle_python as venv_python
+from tests.srcext.oracle_venv import ORACLE_CACHE, oracle_python as venv_python
 
-VENV = Path(os.environ.get("MXNET_ORACLE_VENV", PROJECT_ROOT / ".cache" / "mxnet-oracle-venv"))
+VENV = Path(os.environ.get("MXNET_ORACLE_VENV", ORACLE_CACHE / "mxnet-oracle-venv"))
 REQUIREMENTS = ("mxnet==1.9.1", "numpy<1.24")
 
 FORWARD = textwrap.dedent("""

@@ -1,4 +1,4 @@
-"""TensorFlow 2.15 (with its Keras 2) as a test oracle, in its own venv under ``.cache/tensorflow-oracle-venv``.
+"""TensorFlow 2.15 (with its Keras 2) as a test oracle, in its own venv under the oracle cache (``~/.cache/facecore-oracles/tensorflow-oracle-venv``).
 
 Built once by the first test that needs it (a ~200 MB wheel from PyPI, a few minutes) and reused; tests skip
 with the reason when it cannot be built. Arrays travel through ``.npy`` files in the test's ``tmp_path``.
@@ -15,10 +15,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from tests.shared_data import PROJECT_ROOT
-from tests.srcext.oracle_venv import oracle_python as venv_python
+from tests.srcext.oracle_venv import ORACLE_CACHE, oracle_python as venv_python
 
-VENV = Path(os.environ.get("TENSORFLOW_ORACLE_VENV", PROJECT_ROOT / ".cache" / "tensorflow-oracle-venv"))
+VENV = Path(os.environ.get("TENSORFLOW_ORACLE_VENV", ORACLE_CACHE / "tensorflow-oracle-venv"))
 REQUIREMENTS = ("tensorflow-cpu==2.15.1", "numpy<2", "tf-slim==1.1.0")
 ENV = {"TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
 
@@ -103,7 +102,7 @@ def keras_forward(tmp_path: Path, model: Path, inputs: Sequence[np.ndarray]) -> 
 
 
 def built_once(name: str, script: str, *args: str, done: str) -> Path:
-    """Run a TF script that writes into a folder, once: the folder, under ``.cache/tensorflow-oracle-models``,
+    """Run a TF script that writes into a folder, once: the folder, under the oracle cache's ``tensorflow-oracle-models``,
     is keyed by the script's sha256 and its arguments; ``done`` is the file whose presence marks it complete."""
     import hashlib
 

@@ -167,7 +167,7 @@ CACHE = oracle.VENV.parent / "tensorflow-oracle-models"
 
 def build() -> Path:
     """The folder holding ``facenet.pb``, ``faces.npy`` (uint8 RGB 160x160 crops), ``whitened.npy`` and
-    ``embeddings.npy``; built once and kept under ``.cache/`` (keyed by this script)."""
+    ``embeddings.npy``; built once and kept in the oracle cache (keyed by this script)."""
     return oracle.built_once("facenet", FACENET, done="embeddings.npy")
 
 

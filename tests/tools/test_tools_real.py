@@ -146,3 +146,38 @@ def test_memory_constraints_script_with_a_short_list():
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"FAIL 200M {image}" in done.stdout and f"OK   4G {image}" in done.stdout
     assert "smallest limit that fits every image: 4G" in done.stdout
+
+
+@pytest.mark.integration
+def test_export_skips_faces_under_min_quality(tmp_path, capsys):
+    import cv2
+
+    from tools import export_embeddings
+    from tools.common import gallery
+
+    deepface = shared_path("datasets/deepface")
+    folder = tmp_path / "people" / "alice"
+    folder.mkdir(parents=True)
+    for k in (1, 2):
+        shutil.copy(deepface / f"img{k}.jpg", folder)
+    sharp = cv2.imread(str(deepface / "img4.jpg"))
+    cv2.imwrite(str(folder / "blurred.jpg"), cv2.GaussianBlur(sharp, (0, 0), 25))  # 700-px face: ~4 px of its aligned crop
+    store = tmp_path / "g.h5"
+    assert export_embeddings.main([str(tmp_path / "people"), str(store), "--min-quality", "0.6"]) == 0
+    captured = capsys.readouterr()
+    assert "1 under quality 0.6" in captured.out and "blurred.jpg" in captured.err
+    assert sorted(gallery.read(store).files) == ["alice/img1.jpg", "alice/img2.jpg"]
+    with pytest.raises(SystemExit):
+        export_embeddings.main([str(tmp_path / "people"), str(store), "--min-quality", "1.5"])
+
+
+def test_min_quality_helpers():
+    from tools.common.quality import QUALITY_PLUGIN, good_enough, quality_extras, slugs_with_quality
+
+    assert quality_extras(None) == () and quality_extras(0.5) == (QUALITY_PLUGIN,)
+    assert slugs_with_quality(("calculator",), None) == ("calculator",)
+    assert slugs_with_quality(("calculator",), 0.5) == ("calculator", "quality")
+    assert good_enough({}, None) and good_enough({"quality": {"score": 0.7}}, 0.5)
+    assert not good_enough({"quality": {"score": 0.3}}, 0.5)
+    with pytest.raises(ValueError, match="EXTRA_PLUGINS"):
+        good_enough({"embedding": [0.0]}, 0.5)

@@ -58,10 +58,10 @@ class Embedder:
         return str(status["calculator_version"])
 
 
-def embedder_from_args(args: argparse.Namespace) -> Embedder:
-    """``--remote``'s service, else the local pipeline with the command line's overrides and no extra plugins.
+def embedder_from_args(args: argparse.Namespace, extras: tuple[str, ...] = ()) -> Embedder:
+    """``--remote``'s service, else the local pipeline with the command line's overrides and only ``extras``.
 
-    Only the calculator is needed: extras are not loaded (faster, and the same embeddings).
+    Only the calculator is needed by default: extras are not loaded (faster, and the same embeddings).
     """
     remote = remote_from_env(args.remote)
-    return Embedder(remote=remote) if remote else Embedder(pipeline=build(settings_from_args(args, extras=())))
+    return Embedder(remote=remote) if remote else Embedder(pipeline=build(settings_from_args(args, extras=extras)))

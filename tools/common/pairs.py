@@ -20,7 +20,7 @@ class Pair:
     fold: int = 0
 
 
-def _deal(pairs: list[Pair], folds: int) -> list[Pair]:
+def deal_folds(pairs: list[Pair], folds: int) -> list[Pair]:
     counters = {True: 0, False: 0}
     dealt = []
     for pair in pairs:
@@ -57,7 +57,7 @@ def read_csv_pairs(path: Path, folds: int = 10) -> list[Pair]:
     yes = {"yes", "1", "true", "same"}
     pairs = [Pair(path.parent / r["file_x"].strip(), path.parent / r["file_y"].strip(),
                   r["Decision"].strip().lower() in yes) for r in rows]
-    return _deal(pairs, folds)
+    return deal_folds(pairs, folds)
 
 
 def folder_pairs(root: Path, folds: int = 10) -> list[Pair]:
@@ -67,7 +67,7 @@ def folder_pairs(root: Path, folds: int = 10) -> list[Pair]:
     same = [Pair(files[0], files[1], True) for files in images]
     different = [Pair(images[k][0], images[(k + 1) % len(images)][1], False) for k in range(len(images))] \
         if len(images) > 1 else []
-    return _deal(same + different, folds)
+    return deal_folds(same + different, folds)
 
 
 def load_pairs(source: Path, images_root: Path | None = None, folds: int = 10) -> list[Pair]:
