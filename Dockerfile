@@ -9,7 +9,7 @@
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 FROM ${BASE_IMAGE}
 
-ARG FACE_DETECTION_PLUGIN=facenet.FaceDetector
+ARG FACE_DETECTION_PLUGIN=libfacedetection.FaceDetector
 ARG CALCULATION_PLUGIN=dlib.Calculator
 ARG EXTRA_PLUGINS="facenet.LandmarksDetector,dlib.AgeDetector,dlib.GenderDetector,facenet.PoseEstimator"
 ARG GPU_IDX=-1

@@ -3,7 +3,7 @@
 #
 #   ./benchmark.sh [CONCURRENCY] [ENDPOINT]        e.g. ./benchmark.sh 4 find_faces
 #   ./benchmark.sh compare [ARGS]    service vs the face_recognition library, same images and cores
-#   ./benchmark.sh floor             FLOPs per model and this CPU's matmul rate -> the fastest possible time
+#   ./benchmark.sh floor [--openvino] FLOPs per model and this CPU's matmul rate -> the fastest possible time
 #
 # ML_URL (default http://localhost:3000), BENCH_IMAGE (default sample_images/ first image, else a deepface
 # photo from ../shared), BENCH_REQUESTS (default 100), BENCH_SECONDS (default 60), BENCH_FACE_PLUGINS
@@ -19,7 +19,7 @@ cd "$(dirname "$0")"
 PYTHON="${PYTHON:-$( [[ -x .venv/bin/python ]] && echo .venv/bin/python || echo python3 )}"
 case "${1:-}" in
     compare) exec "$PYTHON" -m tools.benchmarks.compare --json .cache/bench/compare.json "${@:2}" ;;
-    floor) exec "$PYTHON" -m tools.benchmarks.flops --measure ;;
+    floor) exec "$PYTHON" -m tools.benchmarks.flops --measure "${@:2}" ;;
 esac
 CONCURRENCY="${1:-1}"
 ENDPOINT="${2:-find_faces}"

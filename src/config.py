@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from src.device import Device
 from src.errors import StartupError
+from src.inference_runtime import OPENVINO, RuntimePlan, openvino_installed, parse_plan
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
@@ -26,7 +27,7 @@ class Settings:
     """Every knob of the service. Built from the environment by :func:`load_settings`."""
 
     port: int = 3000
-    detector: str = "facenet.FaceDetector"
+    detector: str = "libfacedetection.FaceDetector"  # YuNet; MTCNN is still facenet.FaceDetector
     calculator: str = "dlib.Calculator"
     extras: tuple[str, ...] = ("facenet.LandmarksDetector", "dlib.AgeDetector", "dlib.GenderDetector",
                                "facenet.PoseEstimator")
@@ -47,11 +48,12 @@ class Settings:
     face_chunk: int = 16  # faces per model call within a request: bounds its working memory
     max_in_flight: int = 4  # image requests processed at once per worker; more wait ...
     queue_timeout_ms: int = 500  # ... this long for a slot, then 503 with Retry-After
+    inference: RuntimePlan = RuntimePlan()  # INFERENCE_BACKEND / INFERENCE_PRECISION
 
     @property
     def device(self) -> Device:
         """Where and with how many threads the models run."""
-        return Device(self.gpu_idx, self.onnx_threads)
+        return Device(self.gpu_idx, self.onnx_threads, self.inference.default, self.inference)
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
@@ -137,4 +139,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         face_chunk=_int(env, "FACE_CHUNK", DEFAULTS.face_chunk, 1),
         max_in_flight=_int(env, "MAX_IN_FLIGHT", DEFAULTS.max_in_flight, 1),
         queue_timeout_ms=_int(env, "QUEUE_TIMEOUT_MS", DEFAULTS.queue_timeout_ms, 0),
+        inference=_runtime_plan(env),
     )
+
+
+def _runtime_plan(env: Mapping[str, str]) -> RuntimePlan:
+    try:
+        plan = parse_plan(env.get("INFERENCE_BACKEND", ""), env.get("INFERENCE_PRECISION", ""))
+    except ValueError as error:
+        raise StartupError(str(error)) from None
+    asked = [plan.default, *(choice for _, choice in plan.per_slug)]
+    if any(choice.backend == OPENVINO for choice in asked) and not openvino_installed():
+        raise StartupError("INFERENCE_BACKEND asks for openvino, which is not installed: "
+                           "pip install 'face-core[openvino]'")
+    return plan

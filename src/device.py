@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from src.inference_runtime import OPENVINO, OpenVinoSession, RuntimeChoice, RuntimePlan, note_runtime
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +17,14 @@ class Device:
 
     gpu_index: int = -1
     threads: int = 0
+    #: the runtime and precision of the plugin being loaded (``for_plugin``), from ``plan``
+    runtime: RuntimeChoice = RuntimeChoice()
+    plan: RuntimePlan = RuntimePlan()
+
+    def for_plugin(self, slug: str, name: str = "") -> "Device":
+        """This device with the runtime INFERENCE_BACKEND/INFERENCE_PRECISION give the plugin ``slug``
+        (``auto`` resolved for the plugin named ``name``)."""
+        return replace(self, runtime=self.plan.for_slug(slug).resolved(self.wants_gpu, name))
 
     @property
     def wants_gpu(self) -> bool:
@@ -41,7 +51,11 @@ def onnx_providers(device: Device, available: list[str] | None = None) -> list[A
 
 
 def describe_session(session: Any) -> str:
-    """The device an ONNX Runtime session actually runs on, for /status."""
+    """The device an ONNX Runtime or OpenVINO session actually runs on, for /status; notes its runtime
+    for the plugin being loaded (see :func:`src.inference_runtime.runtimes_noted`)."""
+    note_runtime(getattr(session, "facecore_runtime", None))
+    if isinstance(session, OpenVinoSession):
+        return "cpu" if session.device_name == "CPU" else f"{OPENVINO}:{session.device_name}"
     providers = session.get_providers()
     if providers and providers[0] == "CUDAExecutionProvider":
         opts = session.get_provider_options().get("CUDAExecutionProvider", {})

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from src.device import Device, onnx_providers
+from src.inference_runtime import OPENVINO, OpenVinoSession, openvino_device
 
 #: The smallest normal float32. Anything nearer zero (but not zero) is subnormal.
 SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
@@ -15,11 +16,22 @@ SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
 
 def open_session(model: Path | bytes, device: Device, threads: int | None = None) -> Any:
     """An ``onnxruntime.InferenceSession`` on ``device`` with a bounded thread pool: ``threads`` when a
-    plugin knows better (MTCNN's many small nets), else the device's share of the cores (from Settings)."""
+    plugin knows better (MTCNN's many small nets), else the device's share of the cores (from Settings).
+    With ``device.runtime`` OpenVINO, an :class:`OpenVinoSession` (same interface) of the same graph."""
+    choice = device.runtime.resolved(device.wants_gpu)
+    count = threads or device.threads or (os.cpu_count() or 1)
+    if choice.backend == OPENVINO:
+        proto = onnx_model(model)
+        flush_subnormal_weights(proto)
+        names = tuple(i.name for i in proto.graph.input), tuple(o.name for o in proto.graph.output)
+        session: Any = OpenVinoSession(proto.SerializeToString(), openvino_device(device.gpu_index),
+                                       count, choice.precision, *names)
+        session.facecore_runtime = str(choice)
+        return session
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads or device.threads or (os.cpu_count() or 1)
+    options.intra_op_num_threads = count
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     # Idle pool threads must not spin: with several workers on few cores, spinning steals the CPU
@@ -30,7 +42,9 @@ def open_session(model: Path | bytes, device: Device, threads: int | None = None
     proto = onnx_model(model)
     if flush_subnormal_weights(proto):
         source = proto.SerializeToString()
-    return onnxruntime.InferenceSession(source, sess_options=options, providers=onnx_providers(device))
+    session = onnxruntime.InferenceSession(source, sess_options=options, providers=onnx_providers(device))
+    session.facecore_runtime = str(choice)
+    return session
 
 
 def release_memory_after_runs(options: Any) -> None:

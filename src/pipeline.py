@@ -19,6 +19,7 @@ from src.config import DEFAULTS, Settings
 from src.device import Device
 from src.errors import NoFaceFound, StartupError
 from src.imaging import downscale
+from src.inference_runtime import runtimes_noted
 from src.model_store import ModelNotAvailable, ModelStore
 from src.plugin_api import (
     BoundingBox,
@@ -280,6 +281,7 @@ def load_plugin(plugin: Plugin, store: ModelStore, device: Device, settings: dic
     """Load one plugin with its own part of the store (see :meth:`ModelStore.for_plugin`), as the server and
     the tools both do; any failure becomes one :class:`StartupError` naming the plugin, model and cause."""
     started = time.perf_counter()
-    with starting(plugin, "load"):
-        plugin.load(store.context_for(plugin, device, settings))
+    with starting(plugin, "load"), runtimes_noted() as runtimes:
+        plugin.load(store.context_for(plugin, device.for_plugin(plugin.slug, plugin.name), settings))
+    plugin.runtime_description = ", ".join(runtimes) or None  # the ONNX runtimes its sessions use, for /status
     log.info("loaded %s on %s in %.0f ms", plugin, plugin.device_description, elapsed_ms(started))

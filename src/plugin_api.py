@@ -183,6 +183,7 @@ class Plugin:
         self.model = model
         self.model_name_given = False  # set by the core when the config named "@model"
         self.device_description = "cpu"
+        self.runtime_description: str | None = None  # "onnxruntime f32" etc., set by the core after load
 
     def __str__(self) -> str:
         if self.model_name_given and self.model is not None:
@@ -220,6 +221,8 @@ class Plugin:
     def describe(self) -> dict[str, JSONValue]:
         """Extra facts for ``/status`` (device, providers, licence)."""
         info: dict[str, JSONValue] = {"device": self.device_description}
+        if self.runtime_description:
+            info["runtime"] = self.runtime_description
         if self.model is not None:
             info["model"] = self.model.name
             info["licence"] = self.model.licence

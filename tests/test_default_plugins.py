@@ -30,7 +30,7 @@ def find(client, path, **fields):
 def test_status_lists_the_offline_defaults(client):
     status = client.get("/status").get_json()
     assert status["available_plugins"] == {
-        "detector": "facenet.FaceDetector", "calculator": "dlib.Calculator", "landmarks": "facenet.LandmarksDetector",
+        "detector": "libfacedetection.FaceDetector", "calculator": "dlib.Calculator", "landmarks": "facenet.LandmarksDetector",
         "age": "dlib.AgeDetector", "gender": "dlib.GenderDetector", "pose": "facenet.PoseEstimator"}
     assert status["calculator_version"] == "dlib.Calculator"
     assert len(status["similarity_coefficients"]) == 2
@@ -83,3 +83,15 @@ def test_master_csv_pairs_at_the_published_coefficients(client):
         embeddings[name] = np.array(body["result"][0]["embedding"])
     right = sum((similarity(embeddings[x], embeddings[y], c0, c1) > 0.5) == same for x, y, same in pairs)
     assert right / len(pairs) >= 0.97  # measured 1.000 (docs/calibration.md)
+
+
+def test_gender_of_the_61_deepface_identity_photos(client):
+    from tests.plugins.insightface.measure import DEEPFACE_GENDERS
+
+    folder = shared_path("datasets/deepface")
+    found = {}
+    for number in DEEPFACE_GENDERS:
+        body = find(client, folder / f"img{number}.jpg", face_plugins="gender", limit="1").get_json()
+        found[number] = body["result"][0]["gender"]["value"]
+    wrong = {n: g for n, g in found.items() if g != DEEPFACE_GENDERS[n]}
+    assert not wrong, wrong  # 61/61 with MTCNN and with libfacedetection (docs/benchmarks.md)

@@ -98,6 +98,10 @@ class Calculator(CalculatorBase):
         self._embedder = onnx_embedder
         self.device_description = onnx_embedder.device_description
 
+    def use_onnx(self, path: Path, device: Any) -> None:
+        """Run another ONNX file of the same network (a quantized copy, for tools.benchmarks.precision_lfw)."""
+        self._embedder = OnnxEmbedder(path, device)
+
     def chip(self, face: Face) -> np.ndarray:
         """The 150x150 aligned chip of ``face``, shared through the face's crop cache."""
         if face.whole_image and self.whole_image_mode == WHOLE_RESIZE:

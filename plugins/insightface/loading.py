@@ -15,7 +15,7 @@ from src.plugin_api import LoadContext, ModelSpec
 
 log = logging.getLogger(__name__)
 
-_sessions: dict[tuple[str, str], Any] = {}
+_sessions: dict[tuple[str, str, str], Any] = {}
 _sessions_lock = threading.Lock()
 
 
@@ -72,7 +72,7 @@ def onnx_file(ctx: LoadContext, input_shape: Sequence[int]) -> Path:
 
 def shared_session(path: Path, ctx: LoadContext) -> Any:
     """One session per (file, device) for the process: age and gender plugins share the genderage model."""
-    key = (str(Path(path).resolve()), str(ctx.device))
+    key = (str(Path(path).resolve()), str(ctx.device), str(ctx.device.runtime))
     with _sessions_lock:
         if key not in _sessions:
             _sessions[key] = open_session(path, ctx.device)

@@ -78,3 +78,14 @@ def test_floor_rows_divide_flops_by_the_rate_and_skip_what_is_missing():
 def test_sgemm_rate_is_positive():
     rate = measure_sgemm(1, size=128, repeats=1)
     assert rate.threads == 1 and rate.gflops > 0.1
+
+
+def test_openvino_column_measures_the_same_model():
+    from src.inference_runtime import openvino_installed
+
+    if not openvino_installed():
+        pytest.skip("needs the openvino package (face-core[openvino])")
+    rates = {1: GemmRate(1, 1, 100.0), 2: GemmRate(2, 1, 200.0)}
+    (row,) = floor_rows([MODELS["MTCNN O-Net"]], rates, measure=False, openvino=True)
+    assert row.measured_ms_1t is None and row.openvino_ms_1t > 0
+    assert row.openvino_ratio == pytest.approx(row.openvino_ms_1t / row.floor_ms_1t)

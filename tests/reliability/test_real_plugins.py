@@ -58,6 +58,8 @@ CONFIGS = {
                   "EXTRA_PLUGINS": "dlib.AgeDetector,dlib.GenderDetector,dlib.LandmarksDetector,dlib.PoseEstimator,"
                                    "dlib.Landmarks68Detector"}, PLUGINS + ",landmarks68"),
     "dlib-mmod-onnx": ({"FACE_DETECTION_PLUGIN": "dlib.FaceDetector@mmod"}, PLUGINS),
+    # MTCNN, the default before issue 15, with every ONNX model on OpenVINO (one compiled model, a request per thread)
+    "mtcnn-openvino": ({"FACE_DETECTION_PLUGIN": "facenet.FaceDetector", "INFERENCE_BACKEND": "openvino"}, PLUGINS),
 }
 
 

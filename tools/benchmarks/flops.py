@@ -1,7 +1,8 @@
 """The floor: FLOPs of each model per unit of work, and the fastest time this CPU's sgemm rate allows.
 
-``python -m tools.benchmarks.flops [--measure] [--json out.json]``. With ``--measure`` each model also runs
-in ONNX Runtime (1 intra-op thread, batch 8 for per-face models) and the table shows measured / floor.
+``python -m tools.benchmarks.flops [--measure] [--openvino] [--json out.json]``. With ``--measure`` each model
+also runs in ONNX Runtime (1 intra-op thread, batch 8 for per-face models) and the table shows measured / floor;
+``--openvino`` adds the same measurement in OpenVINO (f32, 1 thread), right after ONNX Runtime's on each model.
 """
 from __future__ import annotations
 
@@ -33,12 +34,19 @@ class FloorRow:
     floor_ms_2t: float | None
     measured_ms_1t: float | None = None
     note: str = ""
+    openvino_ms_1t: float | None = None
 
     @property
     def ratio(self) -> float | None:
         if self.measured_ms_1t is None or not self.floor_ms_1t:
             return None
         return self.measured_ms_1t / self.floor_ms_1t
+
+    @property
+    def openvino_ratio(self) -> float | None:
+        if self.openvino_ms_1t is None or not self.floor_ms_1t:
+            return None
+        return self.openvino_ms_1t / self.floor_ms_1t
 
 
 def unit_flops(model: onnx.ModelProto, runs: Sequence[dict[str, tuple[int, ...]]]) -> FlopCount:
@@ -52,13 +60,14 @@ def unit_flops(model: onnx.ModelProto, runs: Sequence[dict[str, tuple[int, ...]]
 
 
 def measure_ms(model: onnx.ModelProto, runs: Sequence[dict[str, tuple[int, ...]]], batch: int,
-               repeats: int = 5) -> float:
-    """Median ms per unit in ONNX Runtime with one intra-op thread (the floor's 1-thread rate is the peer).
+               repeats: int = 5, openvino: bool = False) -> float:
+    """Median ms per unit in ONNX Runtime (or OpenVINO f32) with one thread (the floor's 1-thread rate is the peer).
 
     The session is opened directly, not with src.onnx_session, so that the thread count is fixed here; its
     weights are flushed as src.onnx_session does."""
     import onnxruntime as ort
 
+    from src.inference_runtime import F32, OpenVinoSession
     from src.onnx_session import flush_subnormal_weights
 
     flush_subnormal_weights(model)
@@ -67,7 +76,8 @@ def measure_ms(model: onnx.ModelProto, runs: Sequence[dict[str, tuple[int, ...]]
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    session = OpenVinoSession(model.SerializeToString(), "CPU", 1, F32) if openvino else \
+        ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(0)
     feeds = [{name: rng.uniform(0, 255, (batch, *shape[1:])).astype(np.float32) for name, shape in run.items()}
              for run in runs]
@@ -82,7 +92,8 @@ def measure_ms(model: onnx.ModelProto, runs: Sequence[dict[str, tuple[int, ...]]
     return statistics.median(times)
 
 
-def floor_rows(models: Sequence[FloorModel], rates: dict[int, GemmRate], measure: bool) -> list[FloorRow]:
+def floor_rows(models: Sequence[FloorModel], rates: dict[int, GemmRate], measure: bool,
+               openvino: bool = False) -> list[FloorRow]:
     rows = []
     for item in models:
         try:
@@ -94,8 +105,11 @@ def floor_rows(models: Sequence[FloorModel], rates: dict[int, GemmRate], measure
         flops = unit_flops(model, runs).total
         row = FloorRow(item.name, item.unit, flops / 1e6, flops / (rates[1].gflops * 1e6),
                        flops / (rates[2].gflops * 1e6), note=item.note)
+        batch = 8 if item.unit != "image" else 1
         if measure:
-            row.measured_ms_1t = measure_ms(model, runs, batch=8 if item.unit != "image" else 1)
+            row.measured_ms_1t = measure_ms(model, runs, batch)
+        if openvino:
+            row.openvino_ms_1t = measure_ms(model, runs, batch, openvino=True)
         rows.append(row)
     return rows
 
@@ -108,11 +122,12 @@ def markdown(rows: Sequence[FloorRow], rates: dict[int, GemmRate]) -> str:
     lines = [f"sgemm float32 {rates[1].size}x{rates[1].size}: {rates[1].gflops:.1f} GFLOP/s (1 thread), "
              f"{rates[2].gflops:.1f} GFLOP/s (2 threads)", "",
              "| model | per | MFLOPs | floor ms (1 thread) | floor ms (2 threads) | ORT ms (1 thread) | ORT / floor "
-             "| note |",
-             "|---|---|---:|---:|---:|---:|---:|---|"]
+             "| OpenVINO ms (1 thread) | OpenVINO / floor | note |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         lines.append(f"| {r.name} | {r.unit} | {_fmt(r.mflops, 1)} | {_fmt(r.floor_ms_1t)} | {_fmt(r.floor_ms_2t)} | "
-                     f"{_fmt(r.measured_ms_1t)} | {_fmt(r.ratio, 1)} | {r.note} |")
+                     f"{_fmt(r.measured_ms_1t)} | {_fmt(r.ratio, 1)} | {_fmt(r.openvino_ms_1t)} | "
+                     f"{_fmt(r.openvino_ratio, 1)} | {r.note} |")
     return "\n".join(lines)
 
 
@@ -120,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.benchmarks.flops", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--measure", action="store_true", help="also time each model in ONNX Runtime (1 thread)")
+    parser.add_argument("--openvino", action="store_true", help="also time each model in OpenVINO f32 (1 thread)")
     parser.add_argument("--image", default="640x480", help="detector image size WxH for P-Net (default 640x480)")
     parser.add_argument("--gemm-size", type=int, default=1024, help="square sgemm size (default 1024)")
     parser.add_argument("--json", help="also write the rows and rates to this file")
@@ -127,12 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     width, height = (int(v) for v in args.image.lower().split("x"))
     rates = {t: measure_sgemm(t, args.gemm_size) for t in (1, 2)}
-    rows = floor_rows(catalogue(width, height), rates, args.measure)
+    rows = floor_rows(catalogue(width, height), rates, args.measure, args.openvino)
     sys.stdout.write(markdown(rows, rates) + "\n")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump({"sgemm": {t: asdict(r) for t, r in rates.items()},
-                       "rows": [{**asdict(r), "ratio": r.ratio} for r in rows]}, out, indent=1)
+                       "rows": [{**asdict(r), "ratio": r.ratio, "openvino_ratio": r.openvino_ratio} for r in rows]},
+                      out, indent=1)
     return 0
 
 

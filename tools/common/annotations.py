@@ -98,6 +98,30 @@ def read_wider(path: Path, images_root: Path | None = None) -> dict[Path, Truth]
     return truths
 
 
+def read_wider_list(path: Path, images_root: Path | None = None) -> dict[Path, Truth]:
+    """The WIDER FACE list used by YOLO/RetinaFace training code (``label.txt``): ``# <event>/<file>.jpg``
+    then one ``x y w h [landmarks...]`` line per face, no count and no flags; images sit in ``images/``."""
+    root = images_root or path.parent / "images"
+    truths: dict[Path, Truth] = {}
+    rows: list[list[float]] = []
+    name = ""
+    for line in [*path.read_text().splitlines(), "# "]:
+        line = line.strip()
+        if line.startswith("#"):
+            if name:
+                truths[root / name] = Truth(boxes=_boxes([[x, y, x + w, y + h] for x, y, w, h in rows
+                                                          if w > 0 and h > 0]))
+            name, rows = line[1:].strip(), []
+        elif line:
+            rows.append([float(v) for v in line.split()[:4]])
+    return truths
+
+
+def is_wider_list(path: Path) -> bool:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.readline().startswith("#")
+
+
 def ellipse_box(major: float, minor: float, angle: float, cx: float, cy: float) -> list[float]:
     """The axis-aligned box around an ellipse whose major axis makes ``angle`` radians with the x axis."""
     half_w = math.hypot(major * math.cos(angle), minor * math.sin(angle))
@@ -136,7 +160,7 @@ def read_noses(path: Path) -> dict[Path, Truth]:
 
 def load_annotations(path: Path, images_root: Path | None = None) -> dict[Path, Truth]:
     """Any supported file, recognised by its name: ``*.xml`` imglab, ``*ellipse*`` FDDB, ``*.json``/``*.csv``
-    noses, any other ``*.txt`` WIDER FACE."""
+    noses, any other ``*.txt`` WIDER FACE (``*_bbx_gt.txt`` or the ``# name`` list)."""
     name = path.name.lower()
     if name.endswith(".xml"):
         return read_imglab(path)
@@ -145,7 +169,7 @@ def load_annotations(path: Path, images_root: Path | None = None) -> dict[Path, 
     if "ellipse" in name:
         return read_fddb(path, images_root)
     if name.endswith(".txt"):
-        return read_wider(path, images_root)
+        return read_wider_list(path, images_root) if is_wider_list(path) else read_wider(path, images_root)
     raise ValueError(f"{path}: unknown annotation format (xml, *ellipse*.txt, *_bbx_gt.txt, json, csv)")
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from tools.common.annotations import Truth, load_all
 from tools.common.shared import shared_root
 
-DLIB_FACES = shared_root() / "datasets" / "dlib-faces"
+SHARED_DATASETS = shared_root() / "datasets"
+DLIB_FACES = SHARED_DATASETS / "dlib-faces"
 
 
 def default_annotations() -> list[Path]:
