@@ -267,6 +267,11 @@ class Calculator(FacePlugin):
         vectors = self.embed(faces)
         return [{"embedding": row} for row in np.asarray(vectors, dtype=np.float32)]
 
+    def warm_up(self, image: np.ndarray) -> None:
+        """Embed the whole image once, as one face: the first run of a session sets it up."""
+        box = BoundingBox(0, 0, image.shape[1], image.shape[0])
+        self.embed([Face(image, DetectedFace(box, 1.0), whole_image=True)])
+
 
 class PluginError(Exception):
     """A plugin failed while computing a result."""

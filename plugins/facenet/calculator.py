@@ -76,10 +76,6 @@ class Calculator(api.Calculator):
         self.session = open_session(path, ctx.device)
         self.device_description = describe_session(self.session)
 
-    def warm_up(self, image: np.ndarray) -> None:
-        box = api.BoundingBox(0, 0, image.shape[1], image.shape[0])
-        self.embed([api.Face(image, api.DetectedFace(box, 1.0), whole_image=True)])
-
     def embed(self, faces: Sequence[api.Face]) -> np.ndarray:
         session = self.loaded(self.session)
         if not faces:
