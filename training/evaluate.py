@@ -174,6 +174,8 @@ def calculator_lfw(calculator: str, lfw: Path, pairs_file: Path | None, detector
 
 
 def _fallback_text(photos: "PhotoEmbeddings") -> str:
+    if not photos.missed:
+        return "nothing to fall back on"
     if photos.fallback_box is None:
         return "their pairs dropped"
     return "embedded from the median detected box (" + ", ".join(f"{v:.3f}" for v in photos.fallback_box) + ")"
