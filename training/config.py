@@ -46,6 +46,7 @@ class TrainConfig:
     freeze_bn: bool = False  #: fine-tuning: batch norm keeps its stored statistics
     head_init: str = "random"  #: random, or imprint: class centres start at each identity's mean embedding
     freeze_backbone_epochs: int = 0  #: fine-tuning: the first epochs train the head alone
+    freeze_backbone_layers: int = 0  #: fine-tuning: the first N weight layers of the backbone stay fixed
     distill_weight: float = 0.0  #: fine-tuning: pull unit embeddings toward the starting backbone's (LwF)
     l2sp_weight: float = 0.0  #: fine-tuning: w/2 |theta - theta0|^2 on the backbone (L2-SP; its weight decay off)
     momentum: float = 0.9

@@ -9,6 +9,8 @@ known causes, and what each option here does against it:
   ``imprint_head`` starts each class centre at the mean normalised embedding of that identity's photos
   (Qi, Brown & Lowe 2018, "Low-shot learning with imprinted weights") (``head_init: imprint``), and
   ``freeze_backbone_epochs`` trains the head alone first.
+- every layer moving: ``freeze_first_layers`` keeps the first layers (generic, and the most sensitive) fixed
+  (``freeze_backbone_layers``), which also makes each step cheaper.
 - no anchor to the original features: ``FeatureAnchor`` adds w |f(x)/|f(x)| - f0(x)/|f0(x)||^2, the distance
   between the trained and the frozen starting backbone's unit embeddings of the same batch (the feature
   distillation of "learning without forgetting", Li & Hoiem 2017) (``distill_weight``); ``WeightAnchor``
@@ -33,6 +35,23 @@ def freeze_batch_norm(model: nn.Module) -> None:
             module.eval()
         if hasattr(module, "frozen_batch_norm"):
             module.frozen_batch_norm = True
+
+
+def weight_layers(model: nn.Module) -> list[list[nn.Parameter]]:
+    """The backbone's parametrised layers in the order the input meets them (an ONNX graph: its nodes' order;
+    a torch model: its modules' registration order, which ours follow)."""
+    if hasattr(model, "layer_parameters"):
+        return model.layer_parameters()
+    return [params for module in model.modules() if (params := list(module.parameters(recurse=False)))]
+
+
+def freeze_first_layers(model: nn.Module, count: int) -> int:
+    """The first ``count`` layers keep their weights: the generic low-level features of a pretrained network
+    (the most sensitive to small steps), and backward stops where they end. Returns the parameters frozen."""
+    frozen = [p for params in weight_layers(model)[:count] for p in params]
+    for parameter in frozen:
+        parameter.requires_grad_(False)
+    return sum(p.numel() for p in frozen)
 
 
 def class_means(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]], classes: int,

@@ -74,6 +74,17 @@ class OnnxModule(nn.Module):
         self.frozen_batch_norm = False
         self.output_name = model.graph.output[0].name
 
+    def layer_parameters(self) -> list[list[nn.Parameter]]:
+        """Each node's parameters, in the graph's order (nodes without any left out)."""
+        layers, seen = [], set()
+        for _, inputs, _, _ in self.nodes:
+            params = [getattr(self, self.names[n]) for n in inputs if n in self.names and n not in seen
+                      and isinstance(getattr(self, self.names[n]), nn.Parameter)]
+            seen.update(inputs)
+            if params:
+                layers.append(params)
+        return layers
+
     def fold_batch_norm(self) -> int:
         """Fold every BatchNormalization that follows a Conv or Gemm into it (its stored statistics frozen):
         y = (W x + b - mean) g / sqrt(var + eps) + beta is the layer W' = W g / sqrt(var + eps) with bias

@@ -25,7 +25,8 @@ from training import checkpoint
 from training.config import TrainConfig, build_config, help_text, parse_args
 from training.data import TorchSet, collate, open_samples
 from training.distributed import World, close_world, init_world
-from training.finetune import FeatureAnchor, WeightAnchor, class_means, freeze_batch_norm, imprint_head
+from training.finetune import (FeatureAnchor, WeightAnchor, class_means, freeze_batch_norm, freeze_first_layers,
+                               imprint_head)
 from training.losses import MarginHead, RecognitionLoss
 from training.schedule import learning_rate
 
@@ -103,6 +104,7 @@ class Trainer:
                           config.easy_margin, tuple(config.margins), config.sphere_m, config.sphere_lambda,
                           config.sample_rate)
         self.loss = RecognitionLoss(head, config.criterion, config.focal_gamma, config.center_weight)
+        freeze_first_layers(self.model, config.freeze_backbone_layers)
         self.model.to(world.device)
         self.loss.to(world.device)
         # anchors to the starting backbone, taken before a resume loads later weights
@@ -140,7 +142,8 @@ class Trainer:
     def _optimizer(self) -> torch.optim.Optimizer:
         config = self.config
         backbone_decay = 0.0 if config.l2sp_weight else config.weight_decay  # L2-SP decays toward the start
-        groups = [{"params": list(self.model.parameters()), "lr_scale": config.backbone_lr_scale,
+        trainable = [p for p in self.model.parameters() if p.requires_grad]
+        groups = [{"params": trainable, "lr_scale": config.backbone_lr_scale,
                    "weight_decay": backbone_decay},
                   {"params": list(self.loss.parameters()), "lr_scale": 1.0}]
         if config.optimizer == "sgd":

@@ -127,3 +127,24 @@ def test_best_checkpoint_is_chosen_by_validation_and_starts_at_the_untrained_mod
     best = torch.load(tmp_path / "b" / "best.pt", weights_only=True)
     start = json.loads((tmp_path / "b" / "metrics.jsonl").read_text().splitlines()[0])
     assert best["step"] == 0 and best["best"] == start["val_accuracy"] == trainer.best
+
+
+@pytest.mark.parametrize("pretrained", [False, True])
+def test_the_first_layers_stay_fixed_and_the_rest_trains(synthetic_faces, tmp_path, pretrained):
+    from training.finetune import weight_layers
+
+    changes = {"freeze_backbone_layers": 3, "max_steps": 2}
+    if pretrained:
+        from training.export import export_onnx
+        from training.models import build_backbone
+
+        torch.manual_seed(0)
+        export_onnx(build_backbone("mobilefacenet", 128), tmp_path / "start.onnx")
+        changes.update(pretrained=str(tmp_path / "start.onnx"), freeze_bn=True)
+    trainer = Trainer(tiny(synthetic_faces, tmp_path / "l", **changes), CPU)
+    layers = weight_layers(trainer.model)
+    start = [[p.detach().clone() for p in params] for params in layers]
+    trainer.run()
+    moved = [any(not torch.equal(p, p0) for p, p0 in zip(params, before)) for params, before in zip(layers, start)]
+    assert moved[:3] == [False, False, False] and all(moved[3:])
+    assert not any(p.requires_grad for params in layers[:3] for p in params)
