@@ -25,8 +25,14 @@ from training import checkpoint
 from training.config import TrainConfig, build_config, help_text, parse_args
 from training.data import TorchSet, collate, open_samples
 from training.distributed import World, close_world, init_world
-from training.finetune import (FeatureAnchor, WeightAnchor, class_means, freeze_batch_norm, freeze_first_layers,
-                               imprint_head)
+from training.finetune import (
+    FeatureAnchor,
+    WeightAnchor,
+    class_means,
+    freeze_batch_norm,
+    freeze_first_layers,
+    imprint_head,
+)
 from training.losses import MarginHead, RecognitionLoss
 from training.schedule import learning_rate
 
