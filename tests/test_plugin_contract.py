@@ -193,7 +193,7 @@ def register_plugins():
 
 
 @pytest.mark.integration
-def test_python_m_src_app_refuses_a_start_with_one_line_and_exit_code_2(tmp_path):
+def test_python_m_facecore_app_refuses_a_start_with_one_line_and_exit_code_2(tmp_path):
     import os
     import subprocess
     import sys
