@@ -158,7 +158,7 @@ def calculator_lfw(calculator: str, lfw: Path, pairs_file: Path | None, detector
                    fallback: bool = True) -> tuple[Verification, "PhotoEmbeddings"]:
     """LFW through the service's pipeline: ``detector`` (default: the configured one) finds the face, the named
     calculator aligns and embeds it (training.calculator_lfw says how photos without a face are handled)."""
-    from src.config import load_settings
+    from facecore.config import load_settings
     from tools.common.embeddings import Embedder
     from tools.common.service import build
     from training.calculator_lfw import embed_photos, pair_distances

@@ -73,7 +73,7 @@ def test_a_photo_without_a_face_is_embedded_from_the_median_detected_box(tmp_pat
 
 @pytest.mark.integration
 def test_dlibs_own_hog_and_5_point_pipeline_separates_a_real_same_pair_from_a_different_one():
-    from src.config import load_settings
+    from facecore.config import load_settings
     from tests.shared_data import shared_path
     from tools.common.embeddings import Embedder
     from tools.common.service import build
