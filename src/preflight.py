@@ -5,7 +5,7 @@ that hang. These checks run first - ``make run`` calls ``python -m src.preflight
 binds, and uWSGI's master imports :mod:`src.uwsgi_preflight` (uwsgi.ini ``shared-import``) before it
 forks - and a failure is one line on stderr and exit status 2, as ``python -m src.app`` does.
 Models are not loaded here (that is each worker's job); a worker that cannot load them stops the whole
-server (exit status 22, uWSGI's ``need-app``), see :func:`src.app.wsgi_app`.
+server (uWSGI's ``need-app``) with exit status 2 as well, see :mod:`src.refused_start`.
 """
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from typing import Mapping
 
 from src.config import Settings, load_settings
 from src.errors import StartupError
+from src.refused_start import EXIT_REFUSED_START
 
-EXIT_BAD_SETTING = 2
+EXIT_BAD_SETTING = EXIT_REFUSED_START
 
 
 def check_configuration(env: Mapping[str, str] | None = None) -> Settings:
