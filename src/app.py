@@ -21,6 +21,7 @@ from src.web.headers import request_id
 from src.web.limits import Limits, RequestGuard
 from src.web.metrics import Metrics, enable_multiprocess
 from src.web.routing import endpoint_of
+from src.worker_exit import skip_native_exit_handlers
 
 log = logging.getLogger("facecore")
 
@@ -92,7 +93,9 @@ def wsgi_app() -> Flask:
     """uWSGI's entry (``module = src.app:wsgi_app()``): load everything, or stop the server with one line
     and exit status 2 (:mod:`src.refused_start`)."""
     try:
-        return create_app()
+        app = create_app()
+        skip_native_exit_handlers()  # after every native library is loaded: see src/worker_exit.py
+        return app
     except StartupError as error:
         log.critical("cannot start: %s", error)
     except Exception:  # noqa: BLE001 - a bug in a plugin's load must stop the start too, not loop
