@@ -1,7 +1,8 @@
 """Request limits enforced at the WSGI level, before Flask reads a byte: the body cap and back-pressure.
 
-Why here and not in Flask: a declared ``Content-Length`` over the cap is refused without reading the
-body; a chunked body (no ``Content-Length``) is read with the cap applied while reading - uWSGI does
+Why here and not in Flask: a declared ``Content-Length`` over the cap is refused without parsing the
+body (under uWSGI, whose fastrouter has received it already, a bounded part is read and dropped so the
+413 reaches the client); a chunked body (no ``Content-Length``) is read with the cap applied while reading - uWSGI does
 not de-chunk (its HTTP router passes chunked bodies raw), so it is read through ``uwsgi.chunked_read``
 into one growing buffer, at most :data:`MAX_CHUNKS` chunks; and a request waiting for a free slot has
 not yet had its body read, chunked or not, so a queue of waiting requests costs no memory. Which
@@ -28,6 +29,8 @@ CHUNK_TIMEOUT_S = 10
 MAX_CHUNKS = 65_536
 #: Past the cap, this much more of a chunked body is read and dropped so the client can read the 413.
 DRAIN_BYTES = 1024 * 1024
+#: A body refused for its declared length is read and dropped up to this much, under uWSGI only (below).
+DRAIN_BUFFERED_BYTES = 64 * 1024 * 1024
 
 
 class LengthRequired(FaceServiceError):
@@ -114,6 +117,25 @@ def read_chunked(environ: dict, cap: int) -> bytes | None:
     raise PayloadTooLarge(f"Request body is sent in more than {MAX_CHUNKS} chunks")
 
 
+def drain_buffered_body(environ: dict, length: int) -> None:
+    """Under uWSGI, read and drop up to :data:`DRAIN_BUFFERED_BYTES` of a body refused for its declared length.
+
+    uWSGI's fastrouter has received the whole body before the worker sees the request (uwsgi.ini) and is
+    still writing it to the worker: a worker that answers 413 and closes with the body unread resets that
+    connection and the client never sees the 413. Reading a local socket costs milliseconds per 10 MB;
+    past the bound the connection is closed (the client gets no answer). Other servers stream the body
+    from the client: nothing is read there.
+    """
+    if "uwsgi.version" not in environ:
+        return
+    remaining = min(length, DRAIN_BUFFERED_BYTES)
+    try:
+        while remaining > 0 and (piece := environ["wsgi.input"].read(min(remaining, 65536))):
+            remaining -= len(piece)
+    except OSError:
+        pass  # the client or the router gave up: nothing to answer
+
+
 class RequestGuard:
     """WSGI middleware: body cap (413) and the in-flight limit (503 with Retry-After) for image endpoints."""
 
@@ -129,6 +151,7 @@ class RequestGuard:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         length = declared_length(environ)
         if length is not None and length > self.limits.max_body_bytes:
+            drain_buffered_body(environ, length)
             return error_response(environ, start_response, self._too_large())
         if self.endpoint(environ) not in self.image_endpoints:
             return self.app(environ, start_response)

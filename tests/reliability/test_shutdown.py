@@ -49,8 +49,8 @@ def test_sigterm_while_the_workers_load_stops_everything(tmp_path):
     assert server.process is not None
     try:
         deadline = time.monotonic() + 10
-        while len(psutil.Process(server.process.pid).children()) < 3 and time.monotonic() < deadline:
-            time.sleep(0.1)  # two workers (loading) and the router
+        while len(psutil.Process(server.process.pid).children()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)  # two workers (loading), the router and the fastrouter
         pids = family(server)
         time.sleep(1.0)  # inside the 4 s load
         os.kill(server.process.pid, signal.SIGTERM)
@@ -76,7 +76,7 @@ def test_sigterm_stops_a_ready_server_with_the_real_plugins_every_time(tmp_path_
             while server.log_path.read_text(errors="replace").count("WSGI app 0 (mountpoint='') ready") < 2 and time.monotonic() < deadline:
                 time.sleep(0.2)  # both workers loaded and serving
             pids = family(server)
-            assert len(pids) == 4  # master, two workers, the HTTP router
+            assert len(pids) == 5  # master, two workers, the HTTP router, the fastrouter buffering bodies
             assert server.process is not None
             if whom == "group":
                 os.killpg(server.process.pid, signal.SIGTERM)
