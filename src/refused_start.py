@@ -1,11 +1,11 @@
 """One exit status for every refused start under uWSGI: a worker that cannot load tells its master.
 
-Settings are refused in the master (exit status 2, :mod:`src.uwsgi_preflight`). A model that fails to load
+Settings are refused in the master (exit status 2, :mod:`facecore.uwsgi_preflight`). A model that fails to load
 can only be seen in a worker, which must exit with uWSGI's failed-app status 22 so that ``need-app`` stops
 the master instead of respawning the worker forever; the master then exits 22 as well, and it runs no
 Python at its exit. So the worker first tells a thread in the master (a pipe made before the fork), which
 registers ``_exit(2)`` as the master's last C exit handler, and waits for its acknowledgement: the master
-then ends with :data:`EXIT_REFUSED_START`, as ``python -m src.app`` and ``make run`` do on any refused start.
+then ends with :data:`EXIT_REFUSED_START`, as ``python -m facecore.app`` and ``make run`` do on any refused start.
 """
 from __future__ import annotations
 

@@ -2,15 +2,15 @@
 
 A bad setting or plugin name ends the server here with one line and exit status 2; without this the
 master would replace failing workers forever (src/preflight.py says why). Importing
-:mod:`src.refused_start` here, before the fork, lets a worker that cannot load its models make the master
+:mod:`facecore.refused_start` here, before the fork, lets a worker that cannot load its models make the master
 exit 2 as well.
 """
 from __future__ import annotations
 
 import os
 
-from src import refused_start
-from src.preflight import EXIT_BAD_SETTING, check_in_child
+from facecore import refused_start
+from facecore.preflight import EXIT_BAD_SETTING, check_in_child
 
 if check_in_child() != 0:
     os._exit(EXIT_BAD_SETTING)  # the master: no Python clean-up of a server that never served

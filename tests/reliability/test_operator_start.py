@@ -1,5 +1,5 @@
 """A refused start stops, with one line and exit status 2, under uWSGI and ``make run`` (as under
-``python -m src.app``): no worker respawned forever behind a port that accepts and hangs."""
+``python -m facecore.app``): no worker respawned forever behind a port that accepts and hangs."""
 from __future__ import annotations
 
 import os
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from src.errors import StartupError
-from src.preflight import check_port
+from facecore.errors import StartupError
+from facecore.preflight import check_port
 from tests.reliability.helpers import ROOT, UWSGI, UwsgiServer, free_port, install_test_plugins
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(not UWSGI.exists(), reason="no .venv/bin/uwsgi")]
@@ -63,7 +63,7 @@ def test_uwsgi_stops_when_a_worker_cannot_load(plugin_dir, tmp_path):
 
 def test_python_m_src_app_stops_when_a_model_cannot_load_with_exit_2(plugin_dir):
     env = UwsgiServer(plugin_dir, Path(os.devnull), FAIL_LOAD="model file x.onnx is missing").env
-    done = subprocess.run([sys.executable, "-m", "src.app"], cwd=ROOT, capture_output=True, text=True, env=env,
+    done = subprocess.run([sys.executable, "-m", "facecore.app"], cwd=ROOT, capture_output=True, text=True, env=env,
                           timeout=STOP_WITHIN_S)
     assert done.returncode == 2, done.stderr[-2000:]
     assert done.stderr.strip().splitlines()[-1] == "cannot start: model file x.onnx is missing"
@@ -114,6 +114,6 @@ def test_preflight_port_check():
 
 
 def test_preflight_cli_exit_status():
-    done = subprocess.run([sys.executable, "-m", "src.preflight"], cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "facecore.preflight"], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "GPU_IDX": "gpu"}, timeout=60)
     assert done.returncode == 2 and done.stderr.strip() == "cannot start: GPU_IDX='gpu' is not an integer"
