@@ -12,6 +12,7 @@ the spelling of the path.
 from __future__ import annotations
 
 import io
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ from facecore.web.headers import common_headers
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
 CHUNK_TIMEOUT_S = 10
+#: A chunked body streams to the worker (uWSGI's fastrouter buffers only a declared length, uwsgi.ini):
+#: it must arrive whole within this many seconds, else 408 and the worker is free again.
+CHUNKED_BODY_S = 10
 #: A body of 20 MB in 1-byte chunks is 20 million reads: refused past this many chunks.
 MAX_CHUNKS = 65_536
 #: Past the cap, this much more of a chunked body is read and dropped so the client can read the 413.
@@ -36,6 +40,11 @@ DRAIN_BUFFERED_BYTES = 64 * 1024 * 1024
 class LengthRequired(FaceServiceError):
     status = 411
     reason = "Length Required"
+
+
+class BodyTimeout(FaceServiceError):
+    status = 408
+    reason = "Request Timeout"
 
 
 @dataclass(frozen=True)
@@ -104,8 +113,15 @@ def read_chunked(environ: dict, cap: int) -> bytes | None:
         raise LengthRequired("A request body needs a Content-Length or chunked encoding") from None
     body = bytearray()  # one buffer: a list of a million 1-byte objects cost 2 GB
     over = 0
+    deadline = time.monotonic() + CHUNKED_BODY_S
     for _ in range(MAX_CHUNKS):
-        chunk = uwsgi.chunked_read(CHUNK_TIMEOUT_S)
+        left_s = deadline - time.monotonic()
+        if left_s <= 0:
+            raise BodyTimeout(f"Request body not received within {CHUNKED_BODY_S} s")
+        try:
+            chunk = uwsgi.chunked_read(max(1, min(CHUNK_TIMEOUT_S, math.ceil(left_s))))
+        except OSError:  # uWSGI's own timeout between chunks, or the client went away
+            raise BodyTimeout(f"Request body not received within {CHUNKED_BODY_S} s") from None
         if not chunk:
             return None if over else bytes(body)
         if over or len(body) + len(chunk) > cap:

@@ -61,7 +61,7 @@ def test_uwsgi_stops_when_a_worker_cannot_load(plugin_dir, tmp_path):
     assert "x.onnx is missing" in failures[0]
 
 
-def test_python_m_src_app_stops_when_a_model_cannot_load_with_exit_2(plugin_dir):
+def test_python_m_facecore_app_stops_when_a_model_cannot_load_with_exit_2(plugin_dir):
     env = UwsgiServer(plugin_dir, Path(os.devnull), FAIL_LOAD="model file x.onnx is missing").env
     done = subprocess.run([sys.executable, "-m", "facecore.app"], cwd=ROOT, capture_output=True, text=True, env=env,
                           timeout=STOP_WITHIN_S)
