@@ -3,10 +3,11 @@
 Why: uWSGI ends a worker (``SIGTERM``; ``SIGHUP`` when idle) by calling ``exit()`` from its signal handler,
 in whichever thread the kernel delivered the signal to - often one of onnxruntime's, OpenCV's or
 OpenBLAS's pool threads, sometimes while that thread waits on a condition variable. ``exit()`` then runs
-onnxruntime's static destructors, which destroy that very condition variable and wait for its waiters
-to leave: the thread waits for itself, the worker never ends and the master waits for it (``SIGTERM``
-to the whole process group, systemd's default, hung this way in most runs with the real plugins; strace
-and gdb showed ``pthread_cond_destroy`` under ``exit`` in the signal handler). Registered last, this
+Python's finalisation (which waits for the main thread, still serving) and onnxruntime's static
+destructors (which destroy that very condition variable and wait for its waiters to leave): the worker
+never ends and the master waits for it (``SIGTERM`` to the whole process group, systemd's default, hung
+this way in most runs with the real plugins; gdb showed both stacks). uwsgi.ini ``skip-atexit`` makes
+uWSGI's SIGTERM handler call ``_exit`` itself; this covers its other ``exit()`` calls. Registered last, this
 handler runs first and ends the process with the status uWSGI chose; nothing a worker holds needs a
 clean-up at exit (requests are finished or abandoned by then, logs are written line by line).
 """
