@@ -8,7 +8,6 @@ import subprocess
 import sys
 import zipfile
 
-import numpy as np
 import pytest
 import requests
 
@@ -98,4 +97,3 @@ def test_imported_zips_answer_mxnets_class_and_probability(oracle, tmp_path):
         skipped = requests.post(server.url + "/find_faces", files={"file": ("face.png", IMAGE.read_bytes())},
                                 data={"face_plugins": "mask", "detect_faces": "false"}, timeout=60).json()
         assert "mask" not in skipped["result"][0] and "mask" not in skipped["plugins_versions"]  # as CompreFace
-
