@@ -24,6 +24,21 @@ COMPREFACE_DEFAULT = {
                      "facenet.facemask.MaskDetector,facenet.PoseEstimator",
 }
 
+INSIGHTFACE_EXTRAS = ("insightface.LandmarksDetector,insightface.GenderDetector,insightface.AgeDetector,"
+                      "insightface.facemask.MaskDetector,insightface.PoseEstimator")
+#: CompreFace's other builds (its Makefile and custom-builds/*): the -gpu ones add GPU_IDX=0 to the same strings
+BUILDS = {
+    "FaceNet": COMPREFACE_DEFAULT,
+    "Mobilenet": {"FACE_DETECTION_PLUGIN": "insightface.FaceDetector@retinaface_mnet025_v1",
+                  "CALCULATION_PLUGIN": "insightface.Calculator@arcface_mobilefacenet",
+                  "EXTRA_PLUGINS": INSIGHTFACE_EXTRAS},
+    "SubCenter-ArcFace-r100": {"FACE_DETECTION_PLUGIN": "insightface.FaceDetector@retinaface_r50_v1",
+                               "CALCULATION_PLUGIN": "insightface.Calculator@arcface-r100-msfdrop75",
+                               "EXTRA_PLUGINS": INSIGHTFACE_EXTRAS},
+}
+BUILDS["Mobilenet-gpu"] = {**BUILDS["Mobilenet"], "GPU_IDX": "0"}
+BUILDS["SubCenter-ArcFace-r100-gpu"] = {**BUILDS["SubCenter-ArcFace-r100"], "GPU_IDX": "0"}
+
 
 def settings(root, **extra):
     return load_settings({**COMPREFACE_DEFAULT, "MODELS_ROOT": str(root), "MODELS_OFFLINE": "true",
@@ -40,6 +55,18 @@ def test_offline_without_models_the_start_names_the_model_file_url_and_import_co
     assert "python -m tools.download_models --from DIR" in message
 
 
+@pytest.mark.parametrize("build", sorted(BUILDS))
+def test_every_builds_strings_offline_without_models_give_the_one_line_model_error(build, tmp_path):
+    with pytest.raises(StartupError) as raised:
+        create_app(load_settings({**BUILDS[build], "MODELS_ROOT": str(tmp_path), "MODELS_OFFLINE": "true"}))
+    message = str(raised.value)
+    assert "unknown plugin" not in message and "\n" not in message.strip()
+    detector = BUILDS[build]["FACE_DETECTION_PLUGIN"]
+    calculator = BUILDS[build]["CALCULATION_PLUGIN"]
+    assert message.startswith((f"{detector} ", f"{calculator} ")) and "failed in load" in message
+    assert "drive.google.com" in message and "python -m tools.download_models --from DIR" in message
+
+
 def test_every_compreface_plugin_name_is_known(tmp_path):
     from src.plugin_manager import PluginRegistry, build_plugin_manager
 
@@ -50,7 +77,12 @@ def test_every_compreface_plugin_name_is_known(tmp_path):
              "agegender.GenderDetector@21936", "facenet.facemask.MaskDetector@inception_v3_on_mafa_kaggle123",
              "insightface.FaceDetector@retinaface_mnet025_v1", "insightface.Calculator@arcface_mobilefacenet",
              "insightface.LandmarksDetector", "insightface.GenderDetector", "insightface.AgeDetector",
-             "insightface.PoseEstimator", "insightface.Landmarks2d106Detector@2d106det"]
+             "insightface.PoseEstimator", "insightface.Landmarks2d106Detector@2d106det",
+             "insightface.facemask.MaskDetector", "insightface.facemask.MaskDetector@mobilenet_v2_on_mafa_kaggle123",
+             "insightface.facemask.MaskDetector@resnet18_on_mafa_kaggle123",
+             *(name for build in BUILDS.values() for name in (build["FACE_DETECTION_PLUGIN"],
+                                                              build["CALCULATION_PLUGIN"],
+                                                              *build["EXTRA_PLUGINS"].split(",")))]
     for name in names:
         assert str(registry.create(name)) == name
 
