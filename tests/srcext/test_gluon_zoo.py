@@ -13,9 +13,9 @@ import pytest
 
 from plugins.insightface.facemask import classifier_input
 from srcext.mxnet import MxnetConversionError, convert_gluon, convert_gluon_cached, read_params, write_params
+from tests.reliability.helpers import ROOT
 from tests.srcext import gluon_oracle
 from tests.srcext.mxnet_oracle import relative_error
-from tests.reliability.helpers import ROOT
 
 pytestmark = [pytest.mark.mxnet_oracle, pytest.mark.integration]
 ARCHITECTURES = ("mobilenet_v2_1_0", "resnet18_v1")
