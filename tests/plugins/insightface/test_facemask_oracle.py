@@ -1,7 +1,8 @@
 """``insightface.facemask.MaskDetector`` end to end against MXNet: random-weight gluon ``mobilenet_v2_1_0`` and
 ``resnet18_v1`` (3 classes) saved by MXNet, zipped as CompreFace distributes them, imported with
 ``tools.download_models --from``, served over HTTP as ``insightface.facemask.MaskDetector@mobilenet_v2_on_mafa_kaggle123``:
-the class and probability are MXNet's for the face's crop put through CompreFace's own transforms."""
+the class and probability are MXNet's for the face's crop put through CompreFace's own transforms; the same
+answers from 8 threads as from one."""
 from __future__ import annotations
 
 import subprocess
@@ -97,3 +98,12 @@ def test_imported_zips_answer_mxnets_class_and_probability(oracle, tmp_path):
         skipped = requests.post(server.url + "/find_faces", files={"file": ("face.png", IMAGE.read_bytes())},
                                 data={"face_plugins": "mask", "detect_faces": "false"}, timeout=60).json()
         assert "mask" not in skipped["result"][0] and "mask" not in skipped["plugins_versions"]  # as CompreFace
+
+    from src.app import create_app
+    from src.config import load_settings
+    from tests.reliability.helpers import assert_same_answers_from_threads
+    from tests.shared_data import shared_path
+
+    client = create_app(load_settings({**env, "MAX_IN_FLIGHT": "8"})).test_client()
+    images = [IMAGE.read_bytes(), shared_path("datasets/deepface/couple.jpg").read_bytes()]
+    assert_same_answers_from_threads(client, images, "mask")
