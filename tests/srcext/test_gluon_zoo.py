@@ -101,3 +101,15 @@ def test_wrong_or_incomplete_parameters_are_named(model, tmp_path):
         convert_gluon(arch, tmp_path / "shuffled.params")
     with pytest.raises(MxnetConversionError, match="unknown gluon architecture"):
         convert_gluon("vgg16", params)
+
+
+def test_command_line_writes_the_model_or_names_the_problem(model, tmp_path):
+    from srcext.gluon2onnx import main
+
+    arch, saved = model
+    assert main([arch, str(saved.params), str(tmp_path / "out.onnx"), "--softmax"]) == 0
+    probabilities = run(onnx.load(tmp_path / "out.onnx"), tensors())
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    other = "resnet18_v1" if arch == "mobilenet_v2_1_0" else "mobilenet_v2_1_0"
+    assert main([other, str(saved.params), str(tmp_path / "bad.onnx")]) == 1
+    assert not (tmp_path / "bad.onnx").exists()
