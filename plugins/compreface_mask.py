@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from src import plugin_api as api
+from facecore import plugin_api as api
 
 #: the order of the classifiers' three outputs in both of CompreFace's mask plugins
 LABELS = ("without_mask", "with_mask", "mask_weared_incorrect")
@@ -38,8 +38,8 @@ class OnnxMaskClassifier(api.FacePlugin):
         raise NotImplementedError
 
     def load(self, ctx: api.LoadContext) -> None:
-        from src.device import describe_session
-        from src.onnx_session import open_session
+        from facecore.device import describe_session
+        from facecore.onnx_session import open_session
 
         assert self.model is not None
         self.session = open_session(self.onnx_model(ctx), ctx.device)

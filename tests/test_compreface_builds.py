@@ -12,9 +12,9 @@ import zipfile
 
 import pytest
 
-from src.app import create_app
-from src.config import load_settings
-from src.errors import StartupError
+from facecore.app import create_app
+from facecore.config import load_settings
+from facecore.errors import StartupError
 from tests.reliability.helpers import ROOT, assert_same_answers_from_threads
 from tests.shared_data import shared_path
 
@@ -69,7 +69,7 @@ def test_every_builds_strings_offline_without_models_give_the_one_line_model_err
 
 
 def test_every_compreface_plugin_name_is_known(tmp_path):
-    from src.plugin_manager import PluginRegistry, build_plugin_manager
+    from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 
     registry = PluginRegistry.from_manager(build_plugin_manager())
     names = [COMPREFACE_DEFAULT["FACE_DETECTION_PLUGIN"], COMPREFACE_DEFAULT["CALCULATION_PLUGIN"],

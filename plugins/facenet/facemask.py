@@ -14,7 +14,7 @@ import numpy as np
 
 from plugins.compreface_mask import LABELS, LICENCE, OnnxMaskClassifier
 from plugins.facenet.calculator import compreface_crop
-from src import plugin_api as api
+from facecore import plugin_api as api
 
 INPUT_SIZE = 100
 CONVERTER_VERSION = "1"
@@ -31,7 +31,7 @@ def savedmodel_zip(name: str, gdrive_id: str) -> api.ModelSpec:
 
 def converted_keras(spec: api.ModelSpec, files: dict[str, Path], folder: Path) -> Path:
     """``<folder>/<model>.onnx`` from the SavedModel's files, built once and reused while they are unchanged."""
-    from src.model_store import ModelNotAvailable
+    from facecore.model_store import ModelNotAvailable
     from srcext.cache import convert_if_needed, sha256_file
     from srcext.keras import convert_model, read_keras_savedmodel
     from srcext.tensorflow import TensorflowConversionError

@@ -15,8 +15,8 @@ import numpy as np
 
 from plugins.compreface_mask import LICENCE, OnnxMaskClassifier
 from plugins.insightface.crops import arcface112
-from src import plugin_api as api
-from src.model_store import ModelNotAvailable
+from facecore import plugin_api as api
+from facecore.model_store import ModelNotAvailable
 
 INPUT_SIZE = 224
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)

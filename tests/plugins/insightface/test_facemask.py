@@ -7,10 +7,10 @@ import pytest
 
 from plugins.compreface_mask import LABELS
 from plugins.insightface.facemask import MaskDetector, classifier_input
-from src.device import Device
-from src.model_store import ModelNotAvailable, ModelStore
-from src.plugin_api import LoadContext
-from src.plugin_manager import PluginRegistry, build_plugin_manager
+from facecore.device import Device
+from facecore.model_store import ModelNotAvailable, ModelStore
+from facecore.plugin_api import LoadContext
+from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 
 MOBILENET, RESNET = "mobilenet_v2_on_mafa_kaggle123", "resnet18_on_mafa_kaggle123"
 

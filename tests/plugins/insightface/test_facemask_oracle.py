@@ -15,11 +15,11 @@ import requests
 from plugins.compreface_mask import LABELS
 from plugins.insightface.crops import arcface112
 from plugins.insightface.facemask import classifier_input
-from src.config import Settings
-from src.model_store import ModelStore
-from src.pipeline import load_plugin
-from src.plugin_api import Face, LoadContext
-from src.plugin_manager import PluginRegistry, build_plugin_manager
+from facecore.config import Settings
+from facecore.model_store import ModelStore
+from facecore.pipeline import load_plugin
+from facecore.plugin_api import Face, LoadContext
+from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 from tests.reliability.helpers import ROOT, UwsgiServer
 from tests.srcext import gluon_oracle
 from tests.srcext.mxnet_oracle import relative_error
@@ -99,8 +99,8 @@ def test_imported_zips_answer_mxnets_class_and_probability(oracle, tmp_path):
                                 data={"face_plugins": "mask", "detect_faces": "false"}, timeout=60).json()
         assert "mask" not in skipped["result"][0] and "mask" not in skipped["plugins_versions"]  # as CompreFace
 
-    from src.app import create_app
-    from src.config import load_settings
+    from facecore.app import create_app
+    from facecore.config import load_settings
     from tests.reliability.helpers import assert_same_answers_from_threads
     from tests.shared_data import shared_path
 
