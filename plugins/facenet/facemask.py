@@ -12,9 +12,9 @@ from typing import Sequence
 
 import numpy as np
 
+from facecore import plugin_api as api
 from plugins.compreface_mask import LABELS, LICENCE, OnnxMaskClassifier
 from plugins.facenet.calculator import compreface_crop
-from facecore import plugin_api as api
 
 INPUT_SIZE = 100
 CONVERTER_VERSION = "1"

@@ -13,10 +13,10 @@ from typing import Sequence
 
 import numpy as np
 
-from plugins.compreface_mask import LICENCE, OnnxMaskClassifier
-from plugins.insightface.crops import arcface112
 from facecore import plugin_api as api
 from facecore.model_store import ModelNotAvailable
+from plugins.compreface_mask import LICENCE, OnnxMaskClassifier
+from plugins.insightface.crops import arcface112
 
 INPUT_SIZE = 224
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from plugins.compreface_mask import LABELS
-from plugins.insightface.facemask import MaskDetector, classifier_input
 from facecore.device import Device
 from facecore.model_store import ModelNotAvailable, ModelStore
 from facecore.plugin_api import LoadContext
 from facecore.plugin_manager import PluginRegistry, build_plugin_manager
+from plugins.compreface_mask import LABELS
+from plugins.insightface.facemask import MaskDetector, classifier_input
 
 MOBILENET, RESNET = "mobilenet_v2_on_mafa_kaggle123", "resnet18_on_mafa_kaggle123"
 

@@ -12,14 +12,14 @@ import zipfile
 import pytest
 import requests
 
-from plugins.compreface_mask import LABELS
-from plugins.insightface.crops import arcface112
-from plugins.insightface.facemask import classifier_input
 from facecore.config import Settings
 from facecore.model_store import ModelStore
 from facecore.pipeline import load_plugin
 from facecore.plugin_api import Face, LoadContext
 from facecore.plugin_manager import PluginRegistry, build_plugin_manager
+from plugins.compreface_mask import LABELS
+from plugins.insightface.crops import arcface112
+from plugins.insightface.facemask import classifier_input
 from tests.reliability.helpers import ROOT, UwsgiServer
 from tests.srcext import gluon_oracle
 from tests.srcext.mxnet_oracle import relative_error
