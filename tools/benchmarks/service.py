@@ -31,6 +31,7 @@ class ServiceConfig:
     name: str
     env: dict[str, str]  # FACE_DETECTION_PLUGIN etc.; an absent key keeps the service's default
     face_plugins: str
+    root: Path = PROJECT_ROOT  # the checkout to run (its uwsgi.ini and .venv): another commit's, to compare
 
 
 HOG = ServiceConfig("dlib HOG + dlib.Calculator",
@@ -38,6 +39,21 @@ HOG = ServiceConfig("dlib HOG + dlib.Calculator",
                      "EXTRA_PLUGINS": ""}, "calculator")
 DEFAULT = ServiceConfig("default plugins", {}, DEFAULT_SLUGS)
 CONFIGS = {"hog": HOG, "default": DEFAULT}
+#: plugin variables removed from the caller's environment, so that only the config chooses the plugins
+CONFIG_VARIABLES = ("FACE_DETECTION_PLUGIN", "CALCULATION_PLUGIN", "EXTRA_PLUGINS")
+
+
+def insightface_config(models_root: Path, detector: str, calculator: str, env: dict[str, str] | None = None,
+                       name: str = "SCRFD-500M + MobileFace v2") -> ServiceConfig:
+    """The service on the ONNX files InsightFace's package is given (models of one's own in ``models_root``)."""
+    return ServiceConfig(name, {"FACE_DETECTION_PLUGIN": f"insightface.FaceDetector@{detector}",
+                                "CALCULATION_PLUGIN": f"insightface.Calculator@{calculator}", "EXTRA_PLUGINS": "",
+                                "MODELS_ROOT": str(models_root), **(env or {})}, "calculator")
+
+
+def checkout_config(root: Path, commit: str) -> ServiceConfig:
+    """The default plugins as another checkout (``root``, with its own .venv) serves them."""
+    return ServiceConfig(f"default plugins @ {commit}", {}, DEFAULT_SLUGS, root=root)
 
 
 def free_port() -> int:
@@ -50,12 +66,12 @@ class Service:
     """``.venv/bin/uwsgi --ini uwsgi.ini`` with the config's plugins; a context manager that stops it."""
 
     def __init__(self, config: ServiceConfig, processes: int, threads: int, log_path: Path,
-                 venv: Path = PROJECT_ROOT / ".venv", extra_args: Sequence[str] = ()) -> None:
+                 venv: Path | None = None, extra_args: Sequence[str] = ()) -> None:
         self.config, self.processes, self.threads = config, processes, threads
         self.extra_args = list(extra_args)
         self.port = free_port()
         self.log_path = log_path
-        self.venv = venv
+        self.venv = venv or config.root / ".venv"
         self.process: subprocess.Popen | None = None
         self.startup_s = float("nan")
 
@@ -65,7 +81,7 @@ class Service:
 
     def __enter__(self) -> "Service":
         env = {key: value for key, value in os.environ.items()
-               if key not in ("FACE_DETECTION_PLUGIN", "CALCULATION_PLUGIN", "EXTRA_PLUGINS")}
+               if key not in CONFIG_VARIABLES}
         env.update(self.config.env)
         env.update(ML_PORT=str(self.port), UWSGI_PROCESSES=str(self.processes), UWSGI_THREADS=str(self.threads),
                    PATH=f"{self.venv / 'bin'}:{env.get('PATH', '')}")
@@ -73,7 +89,7 @@ class Service:
         handle = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 - kept open while uWSGI runs
         started = time.perf_counter()
         command = [str(self.venv / "bin" / "uwsgi"), "--ini", "uwsgi.ini", *self.extra_args]
-        self.process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+        self.process = subprocess.Popen(command, cwd=self.config.root, env=env, stdout=handle, stderr=subprocess.STDOUT,
                                         start_new_session=True)
         handle.close()
         try:
@@ -105,9 +121,11 @@ class Service:
     def __exit__(self, *exc: Any) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)  # its own session: the master and its workers
+        # its own session: the master and its workers. SIGINT stops uWSGI at once; its graceful SIGTERM
+        # waited 30 s per stop here, which only lengthened the benchmark.
+        os.killpg(self.process.pid, signal.SIGINT)
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
