@@ -48,8 +48,10 @@ def test_table_ratios_pair_runs_of_the_same_repeat():
 
 
 def test_older_commit_row_is_found_by_label():
-    labels = ["service default plugins (2p x 1t)", "service default plugins @ db2b022 (2p x 1t)", "service x"]
-    assert baseline_of(labels[0], labels) == labels[1]
+    labels = ["service default plugins (2p x 1t)", "service default plugins @ db2b022 (2p x 1t)", "service x",
+              "service default plugins, bf16 (2p x 1t)"]
+    assert baseline_of(labels[0], labels) == baseline_of(labels[3], labels) == labels[1]
+    assert baseline_of(labels[1], labels) is None
     assert baseline_of("service dlib HOG + dlib.Calculator (2p x 1t)", labels) is None
 
 

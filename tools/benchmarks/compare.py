@@ -110,11 +110,10 @@ def ratios(runs: Sequence[RunSummary], row: tuple[str, int], reference: tuple[st
 
 
 def baseline_of(label: str, labels: Sequence[str]) -> str | None:
-    """The older commit's row for a ``default plugins`` row (same shape, `` @ commit`` in its label)."""
-    if "default plugins (" not in label:
+    """The older commit's default-plugins row for a default-plugins row of ours (`` @ commit`` in its label)."""
+    if "default plugins" not in label or " @ " in label:
         return None
-    prefix = label.replace("default plugins (", "default plugins @ ", 1).split(" @ ")[0] + " @ "
-    return next((other for other in labels if other.startswith(prefix)), None)
+    return next((other for other in labels if "default plugins @ " in other), None)
 
 
 def table(runs: Sequence[RunSummary]) -> str:

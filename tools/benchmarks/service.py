@@ -38,9 +38,14 @@ HOG = ServiceConfig("dlib HOG + dlib.Calculator",
                     {"FACE_DETECTION_PLUGIN": "dlib.FaceDetector@hog", "CALCULATION_PLUGIN": "dlib.Calculator",
                      "EXTRA_PLUGINS": ""}, "calculator")
 DEFAULT = ServiceConfig("default plugins", {}, DEFAULT_SLUGS)
-CONFIGS = {"hog": HOG, "default": DEFAULT}
-#: plugin variables removed from the caller's environment, so that only the config chooses the plugins
-CONFIG_VARIABLES = ("FACE_DETECTION_PLUGIN", "CALCULATION_PLUGIN", "EXTRA_PLUGINS")
+#: the default plugins with the opt-in reduced precision (OpenVINO bf16 for every ONNX model; the detector,
+#: libfacedetection's own C++, is unchanged)
+BF16 = ServiceConfig("default plugins, bf16", {"INFERENCE_BACKEND": "auto", "INFERENCE_PRECISION": "bf16"},
+                     DEFAULT_SLUGS)
+CONFIGS = {"hog": HOG, "default": DEFAULT, "bf16": BF16}
+#: variables removed from the caller's environment, so that only the config chooses plugins and runtimes
+CONFIG_VARIABLES = ("FACE_DETECTION_PLUGIN", "CALCULATION_PLUGIN", "EXTRA_PLUGINS", "INFERENCE_BACKEND",
+                    "INFERENCE_PRECISION")
 
 
 def insightface_config(models_root: Path, detector: str, calculator: str, env: dict[str, str] | None = None,
