@@ -7,7 +7,7 @@ UWSGI_PROCESSES ?= 2
 UWSGI_THREADS ?= 1
 UWSGI_HARAKIRI ?= 60
 UWSGI_LISTEN ?= 64
-LINT_PATHS := facecore src plugins srcext tools training tests
+LINT_PATHS := src plugins srcext tools training tests
 define LINT
 $(BIN)/python -m pylama --options pylama.ini $(LINT_PATHS)
 $(BIN)/python -m ruff check $(LINT_PATHS)
@@ -40,12 +40,12 @@ install-gpu: install
 
 ## Start the service (uWSGI) on ML_PORT with the configured plugins; models load and warm before serving.
 run: install
-	@$(BIN)/python -m src.preflight --port
+	@$(BIN)/python -m facecore.preflight --port
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/uwsgi --ini uwsgi.ini
 
-## Flask's development server (one process), as the seed's `python -m src.app`.
+## Flask's development server (one process), as the seed's `python -m facecore.app`.
 serve-dev: install
-	$(BIN)/python -m src.app
+	$(BIN)/python -m facecore.app
 
 ## Unit + integration tests (what CI runs).
 test: install-dev

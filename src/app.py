@@ -1,4 +1,4 @@
-"""Application factory and ``python -m src.app`` (a development server; production runs uWSGI)."""
+"""Application factory and ``python -m facecore.app`` (a development server; production runs uWSGI)."""
 from __future__ import annotations
 
 import functools
@@ -8,18 +8,18 @@ import time
 
 from flask import Flask, Response, g, request
 
-from src.config import Settings, load_settings
-from src.errors import StartupError
-from src.logs import configure
-from src.model_store import ModelStore
-from src.pipeline import Pipeline
-from src.plugin_manager import PluginRegistry, build_plugin_manager
-from src.warmup import warm_up_image
-from src.web import endpoints, errors
-from src.web.headers import request_id
-from src.web.limits import Limits, RequestGuard
-from src.web.metrics import Metrics, enable_multiprocess
-from src.web.routing import endpoint_of
+from facecore.config import Settings, load_settings
+from facecore.errors import StartupError
+from facecore.logs import configure
+from facecore.model_store import ModelStore
+from facecore.pipeline import Pipeline
+from facecore.plugin_manager import PluginRegistry, build_plugin_manager
+from facecore.warmup import warm_up_image
+from facecore.web import endpoints, errors
+from facecore.web.headers import request_id
+from facecore.web.limits import Limits, RequestGuard
+from facecore.web.metrics import Metrics, enable_multiprocess
+from facecore.web.routing import endpoint_of
 
 log = logging.getLogger("facecore")
 
@@ -93,7 +93,7 @@ UWSGI_FAILED_APP_CODE = 22
 
 
 def wsgi_app() -> Flask:
-    """uWSGI's entry (``module = src.app:wsgi_app()``): load everything, or stop the server with one line."""
+    """uWSGI's entry (``module = facecore.app:wsgi_app()``): load everything, or stop the server with one line."""
     try:
         return create_app()
     except StartupError as error:

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from src.plugin_api import Face, FacePlugin
+from facecore.plugin_api import Face, FacePlugin
 
 
 @dataclass

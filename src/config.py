@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from src.device import Device
-from src.errors import StartupError
-from src.inference_runtime import OPENVINO, RuntimePlan, openvino_installed, parse_plan
+from facecore.device import Device
+from facecore.errors import StartupError
+from facecore.inference_runtime import OPENVINO, RuntimePlan, openvino_installed, parse_plan
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 

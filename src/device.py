@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from src.inference_runtime import OPENVINO, OpenVinoSession, RuntimeChoice, RuntimePlan, note_runtime
+from facecore.inference_runtime import OPENVINO, OpenVinoSession, RuntimeChoice, RuntimePlan, note_runtime
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def onnx_providers(device: Device, available: list[str] | None = None) -> list[A
 
 def describe_session(session: Any) -> str:
     """The device an ONNX Runtime or OpenVINO session actually runs on, for /status; notes its runtime
-    for the plugin being loaded (see :func:`src.inference_runtime.runtimes_noted`)."""
+    for the plugin being loaded (see :func:`facecore.inference_runtime.runtimes_noted`)."""
     note_runtime(getattr(session, "facecore_runtime", None))
     if isinstance(session, OpenVinoSession):
         return "cpu" if session.device_name == "CPU" else f"{OPENVINO}:{session.device_name}"

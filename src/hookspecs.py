@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pluggy
 
-from src import PROJECT
-from src.plugin_api import Plugin
+from facecore import PROJECT
+from facecore.plugin_api import Plugin
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 

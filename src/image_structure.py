@@ -13,7 +13,7 @@ import re
 import struct
 from dataclasses import dataclass
 
-from src.errors import BadRequest
+from facecore.errors import BadRequest
 
 #: Caps on what a file may declare. Each is far above what an ordinary photo needs (in brackets) and
 #: low enough that the work it allows stays well under a second (docs/security.md has the figures).

@@ -19,9 +19,9 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageFile, PngImagePlugin
 
-from src.config import DEFAULTS
-from src.errors import BadRequest, ImageReadError
-from src.image_structure import ImageTooLarge, TooManyFrames, check_declared
+from facecore.config import DEFAULTS
+from facecore.errors import BadRequest, ImageReadError
+from facecore.image_structure import ImageTooLarge, TooManyFrames, check_declared
 
 # A JPEG cut short still decodes to what it holds, as in CompreFace (its truncated.jpg fixture).
 ImageFile.LOAD_TRUNCATED_IMAGES = True

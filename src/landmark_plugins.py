@@ -10,8 +10,8 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
-from src.plugin_api import Face, FacePlugin, JSONValue
-from src.pose import estimate_pose
+from facecore.plugin_api import Face, FacePlugin, JSONValue
+from facecore.pose import estimate_pose
 
 
 def landmark_ints(points: np.ndarray) -> list[list[int]]:

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
-from src.plugin_api import LoadContext, ModelFile, ModelSpec
+from facecore.plugin_api import LoadContext, ModelFile, ModelSpec
 
 if TYPE_CHECKING:  # pragma: no cover
-    from src.device import Device
-    from src.plugin_api import Plugin
+    from facecore.device import Device
+    from facecore.plugin_api import Plugin
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from src.device import Device, onnx_providers
-from src.inference_runtime import INT8, OPENVINO, ModelNotQuantized, OpenVinoSession, is_quantized, openvino_device
+from facecore.device import Device, onnx_providers
+from facecore.inference_runtime import INT8, OPENVINO, ModelNotQuantized, OpenVinoSession, is_quantized, openvino_device
 
 #: The smallest normal float32. Anything nearer zero (but not zero) is subnormal.
 SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)

@@ -14,14 +14,14 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from src.batching import MicroBatcher
-from src.config import DEFAULTS, Settings
-from src.device import Device
-from src.errors import NoFaceFound, StartupError
-from src.imaging import downscale
-from src.inference_runtime import runtimes_noted
-from src.model_store import ModelNotAvailable, ModelStore
-from src.plugin_api import (
+from facecore.batching import MicroBatcher
+from facecore.config import DEFAULTS, Settings
+from facecore.device import Device
+from facecore.errors import NoFaceFound, StartupError
+from facecore.imaging import downscale
+from facecore.inference_runtime import runtimes_noted
+from facecore.model_store import ModelNotAvailable, ModelStore
+from facecore.plugin_api import (
     BoundingBox,
     Calculator,
     DetectedFace,
@@ -31,7 +31,7 @@ from src.plugin_api import (
     Plugin,
     PluginError,
 )
-from src.plugin_manager import PluginRegistry
+from facecore.plugin_manager import PluginRegistry
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The plugin contract: the small, typed surface every detector, calculator and face plugin implements.
 
-Plugins are discovered through entry points (see :mod:`src.plugin_manager`); after start-up the core
+Plugins are discovered through entry points (see :mod:`facecore.plugin_manager`); after start-up the core
 calls these typed methods directly, so pluggy is only the discovery layer.
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence, Ty
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
-    from src.device import Device
-    from src.model_store import PluginModels
+    from facecore.device import Device
+    from facecore.model_store import PluginModels
 
 JSONValue = Any
 

@@ -12,9 +12,9 @@ from typing import Iterable
 
 import pluggy
 
-from src import ENTRY_POINT_GROUP, PROJECT, hookspecs
-from src.errors import StartupError
-from src.plugin_api import PLUGIN_NAME, ModelSpec, Plugin
+from facecore import ENTRY_POINT_GROUP, PROJECT, hookspecs
+from facecore.errors import StartupError
+from facecore.plugin_api import PLUGIN_NAME, ModelSpec, Plugin
 
 log = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
 """Checks that stop a start before any worker exists: settings, plugin names, the port.
 
 Why: under uWSGI a worker that fails to start is replaced, forever, while the port accepts connections
-that hang. These checks run first - ``make run`` calls ``python -m src.preflight --port`` before uWSGI
-binds, and uWSGI's master imports :mod:`src.uwsgi_preflight` (uwsgi.ini ``shared-import``) before it
-forks - and a failure is one line on stderr and exit status 2, as ``python -m src.app`` does.
+that hang. These checks run first - ``make run`` calls ``python -m facecore.preflight --port`` before uWSGI
+binds, and uWSGI's master imports :mod:`facecore.uwsgi_preflight` (uwsgi.ini ``shared-import``) before it
+forks - and a failure is one line on stderr and exit status 2, as ``python -m facecore.app`` does.
 Models are not loaded here (that is each worker's job); a worker that cannot load them stops the whole
-server (exit status 22, uWSGI's ``need-app``), see :func:`src.app.wsgi_app`.
+server (exit status 22, uWSGI's ``need-app``), see :func:`facecore.app.wsgi_app`.
 """
 from __future__ import annotations
 
@@ -16,16 +16,16 @@ import sys
 import traceback
 from typing import Mapping
 
-from src.config import Settings, load_settings
-from src.errors import StartupError
+from facecore.config import Settings, load_settings
+from facecore.errors import StartupError
 
 EXIT_BAD_SETTING = 2
 
 
 def check_configuration(env: Mapping[str, str] | None = None) -> Settings:
     """Settings, plugin names and kinds, model names: everything but loading the models."""
-    from src.pipeline import Pipeline
-    from src.plugin_manager import PluginRegistry, build_plugin_manager
+    from facecore.pipeline import Pipeline
+    from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 
     settings = load_settings(env)
     Pipeline.from_settings(settings, PluginRegistry.from_manager(build_plugin_manager()))
@@ -62,7 +62,7 @@ def check_in_child() -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m src.preflight", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m facecore.preflight", description=__doc__.split("\n")[0])
     parser.add_argument("--port", action="store_true", help="only the settings and that ML_PORT is free")
     args = parser.parse_args(argv)
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from src.preflight import EXIT_BAD_SETTING, check_in_child
+from facecore.preflight import EXIT_BAD_SETTING, check_in_child
 
 if check_in_child() != 0:
     os._exit(EXIT_BAD_SETTING)  # the master: no Python clean-up of a server that never served

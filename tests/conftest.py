@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from src.app import create_app
+from facecore.app import create_app
 from tests.fakes import FAKE_SETTINGS, fake_pipeline
 
 

@@ -7,11 +7,11 @@ from typing import Sequence
 
 import numpy as np
 
-from src import hookimpl, plugin_api as api
-from src.config import Settings
-from src.pipeline import Pipeline
-from src.plugin_api import BoundingBox, DetectedFace, Face, FacePlugin, ModelFile, ModelSpec
-from src.plugin_manager import PluginRegistry, build_plugin_manager
+from facecore import hookimpl, plugin_api as api
+from facecore.config import Settings
+from facecore.pipeline import Pipeline
+from facecore.plugin_api import BoundingBox, DetectedFace, Face, FacePlugin, ModelFile, ModelSpec
+from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 
 
 class FaceDetector(api.FaceDetector):

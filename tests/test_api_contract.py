@@ -166,8 +166,8 @@ def test_timing_listeners_see_every_plugin_call(app, client, png):
 
 def test_the_routes_are_listed_once_by_the_blueprint():
     """The limits' image endpoints come from the blueprint's rules; metric labels from the routed endpoint."""
-    from src.app import create_app
-    from src.web.endpoints import route_endpoints
+    from facecore.app import create_app
+    from facecore.web.endpoints import route_endpoints
     from tests.fakes import FAKE_SETTINGS, fake_pipeline
 
     app = create_app(FAKE_SETTINGS, pipeline=fake_pipeline())

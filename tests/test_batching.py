@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from src.batching import MicroBatcher
-from src.plugin_api import BoundingBox, DetectedFace, Face, FacePlugin
+from facecore.batching import MicroBatcher
+from facecore.plugin_api import BoundingBox, DetectedFace, Face, FacePlugin
 from tests.fakes import FAKE_SETTINGS, fake_pipeline
 
 

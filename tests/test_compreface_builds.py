@@ -11,9 +11,9 @@ import zipfile
 
 import pytest
 
-from src.app import create_app
-from src.config import load_settings
-from src.errors import StartupError
+from facecore.app import create_app
+from facecore.config import load_settings
+from facecore.errors import StartupError
 from tests.reliability.helpers import ROOT, assert_same_answers_from_threads
 from tests.shared_data import shared_path
 
@@ -41,7 +41,7 @@ def test_offline_without_models_the_start_names_the_model_file_url_and_import_co
 
 
 def test_every_compreface_plugin_name_is_known(tmp_path):
-    from src.plugin_manager import PluginRegistry, build_plugin_manager
+    from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 
     registry = PluginRegistry.from_manager(build_plugin_manager())
     names = [COMPREFACE_DEFAULT["FACE_DETECTION_PLUGIN"], COMPREFACE_DEFAULT["CALCULATION_PLUGIN"],

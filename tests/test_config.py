@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from src.config import DEFAULTS, load_settings, split_list
-from src.errors import StartupError
+from facecore.config import DEFAULTS, load_settings, split_list
+from facecore.errors import StartupError
 
 
 def test_defaults():

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from src.config import load_settings
-from src.pipeline import Pipeline
-from src.plugin_manager import PluginRegistry, build_plugin_manager
-from src.web.metrics import Metrics
+from facecore.config import load_settings
+from facecore.pipeline import Pipeline
+from facecore.plugin_manager import PluginRegistry, build_plugin_manager
+from facecore.web.metrics import Metrics
 
 kubernetes_validate = pytest.importorskip("kubernetes_validate", reason="pip install -e '.[dev]' (kubernetes-validate)")
 

@@ -7,8 +7,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from src.device import Device, describe_session, onnx_providers
-from src.onnx_session import open_session
+from facecore.device import Device, describe_session, onnx_providers
+from facecore.onnx_session import open_session
 
 
 def test_cpu_by_default():

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from src.errors import BadRequest, ImageReadError
-from src.imaging import DecodeLimits, decode_image, downscale, sniff_format
+from facecore.errors import BadRequest, ImageReadError
+from facecore.imaging import DecodeLimits, decode_image, downscale, sniff_format
 from tests.shared_data import shared_path
 
 FORMATS = ["jpeg", "png", "bmp", "gif", "ico", "tiff", "webp"]

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("facecore", "src", "plugins", "srcext", "tools")
+PACKAGES = ("facecore", "plugins", "srcext", "tools")  # facecore is src/, by the name it is installed under
 
 
 def all_modules() -> list[str]:

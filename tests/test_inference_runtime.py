@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
-from src.config import load_settings
-from src.device import Device, describe_session
-from src.errors import StartupError
-from src.inference_runtime import (
+from facecore.config import load_settings
+from facecore.device import Device, describe_session
+from facecore.errors import StartupError
+from facecore.inference_runtime import (
     AUTO,
     BF16,
     F32,
@@ -22,7 +22,7 @@ from src.inference_runtime import (
     parse_plan,
     runtimes_noted,
 )
-from src.onnx_session import open_session
+from facecore.onnx_session import open_session
 
 needs_openvino = pytest.mark.skipif(not openvino_installed(), reason="needs the openvino package (face-core[openvino])")
 
@@ -103,9 +103,9 @@ def test_status_names_the_runtime_each_session_uses():
 
 
 def test_startup_refuses_openvino_when_it_is_not_installed(monkeypatch):
-    import src.config
+    import facecore.config
 
-    monkeypatch.setattr(src.config, "openvino_installed", lambda: False)
+    monkeypatch.setattr(facecore.config, "openvino_installed", lambda: False)
     with pytest.raises(StartupError, match="not installed"):
         load_settings({"INFERENCE_BACKEND": "age:openvino"})
 
@@ -114,7 +114,7 @@ def test_startup_refuses_openvino_when_it_is_not_installed(monkeypatch):
 def test_an_intel_gpu_openvino_does_not_see_falls_back_to_the_cpu(caplog, monkeypatch):
     import openvino
 
-    from src.inference_runtime import openvino_device
+    from facecore.inference_runtime import openvino_device
 
     assert openvino_device(-1) == "CPU"
     monkeypatch.setattr(openvino.Core, "available_devices", property(lambda self: ["CPU", "GPU.0", "GPU.1"]))

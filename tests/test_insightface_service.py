@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from src.app import create_app
-from src.config import load_settings
+from facecore.app import create_app
+from facecore.config import load_settings
 from tests.plugins.insightface.helpers import landmarks106_stand_in
 from tests.reliability.helpers import assert_same_answers_from_threads
 from tests.shared_data import shared_path
@@ -111,7 +111,7 @@ def test_same_answers_from_8_threads(store, detector):
 
 
 def test_the_8_thread_tests_cover_every_builtin_plugin():
-    from src.plugin_manager import PluginRegistry, build_plugin_manager
+    from facecore.plugin_manager import PluginRegistry, build_plugin_manager
     from tests.plugins.extras.test_service import EXTRAS as EXTRAS_FAMILY
     from tests.reliability.test_real_plugins import CONFIGS
     from tests.test_compreface_builds import COMPREFACE_DEFAULT
@@ -129,6 +129,6 @@ def test_the_8_thread_tests_cover_every_builtin_plugin():
 
 
 def test_model_name_cannot_escape_the_store(store):
-    from src.errors import StartupError
+    from facecore.errors import StartupError
     with pytest.raises((StartupError, ValueError)):
         app_for(store, FACE_DETECTION_PLUGIN="insightface.FaceDetector@../../x")

@@ -12,9 +12,9 @@ import io
 import numpy as np
 import pytest
 
-from src.app import create_app
-from src.config import Settings
-from src.inference_runtime import parse_plan
+from facecore.app import create_app
+from facecore.config import Settings
+from facecore.inference_runtime import parse_plan
 from tests.shared_data import shared_path
 
 pytestmark = pytest.mark.integration

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from src.landmark_plugins import DetectorLandmarks, LandmarkPose, landmark_ints
-from src.plugin_api import BoundingBox, DetectedFace, Face
+from facecore.landmark_plugins import DetectorLandmarks, LandmarkPose, landmark_ints
+from facecore.plugin_api import BoundingBox, DetectedFace, Face
 
 MARKS = np.array([[30.4, 40.6], [69.5, 40.2], [50.0, 60.0], [35.0, 80.0], [65.0, 80.0]])
 

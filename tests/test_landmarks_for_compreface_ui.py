@@ -8,8 +8,8 @@ import io
 
 import pytest
 
-from src.app import create_app
-from src.config import Settings
+from facecore.app import create_app
+from facecore.config import Settings
 from tests.shared_data import shared_path
 
 pytestmark = pytest.mark.integration

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from src.model_store import ModelNotAvailable, ModelStore, check_name
-from src.plugin_api import ModelFile, ModelSpec
+from facecore.model_store import ModelNotAvailable, ModelStore, check_name
+from facecore.plugin_api import ModelFile, ModelSpec
 
 PAYLOAD = b"weights" * 100
 DIGEST = hashlib.sha256(PAYLOAD).hexdigest()

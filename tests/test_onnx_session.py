@@ -9,8 +9,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from src.device import Device
-from src.onnx_session import SMALLEST_NORMAL, flush_subnormal_weights, onnx_model, open_session
+from facecore.device import Device
+from facecore.onnx_session import SMALLEST_NORMAL, flush_subnormal_weights, onnx_model, open_session
 
 
 def matmul_model(weights: np.ndarray) -> onnx.ModelProto:

@@ -11,11 +11,11 @@ from typing import Sequence
 import numpy as np
 import pytest
 
-from src.device import Device
-from src.errors import StartupError
-from src.model_store import ModelStore
-from src.pipeline import Pipeline
-from src.plugin_api import DetectedFace, Face, FaceDetector, FacePlugin, JSONValue, LoadContext, PluginNotLoaded
+from facecore.device import Device
+from facecore.errors import StartupError
+from facecore.model_store import ModelStore
+from facecore.pipeline import Pipeline
+from facecore.plugin_api import DetectedFace, Face, FaceDetector, FacePlugin, JSONValue, LoadContext, PluginNotLoaded
 from tests import fakes
 
 IMAGE = np.zeros((100, 100, 3), np.uint8)
@@ -85,7 +85,7 @@ def test_a_plugin_declared_thread_safe_runs_in_several_threads_at_once():
 
 
 def test_every_builtin_plugin_declares_its_thread_safety_and_a_name():
-    from src.plugin_manager import PluginRegistry, build_plugin_manager
+    from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 
     registry = PluginRegistry.from_manager(build_plugin_manager())
     builtin = {name: cls for name, cls in registry.classes.items() if cls.__module__.startswith("plugins.")}
@@ -175,7 +175,7 @@ def test_the_load_context_holds_the_plugins_own_part_of_the_store(tmp_path):
 
 
 FAILING_PACKAGE = '''
-from src import hookimpl
+from facecore import hookimpl
 from tests import fakes
 
 
@@ -193,7 +193,7 @@ def register_plugins():
 
 
 @pytest.mark.integration
-def test_python_m_src_app_refuses_a_start_with_one_line_and_exit_code_2(tmp_path):
+def test_python_m_facecore_app_refuses_a_start_with_one_line_and_exit_code_2(tmp_path):
     import os
     import subprocess
     import sys
@@ -211,7 +211,7 @@ def test_python_m_src_app_refuses_a_start_with_one_line_and_exit_code_2(tmp_path
            "FACE_DETECTION_PLUGIN": "dlib.FaceDetector", "CALCULATION_PLUGIN": "dlib.Calculator",
            "EXTRA_PLUGINS": "failing.FailsInWarmUp", "MODELS_ROOT": str(tmp_path / "models"),
            "ML_PORT": "1", "LOGGING_LEVEL_NAME": "info"}
-    done = subprocess.run([sys.executable, "-m", "src.app"], cwd=root, env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "facecore.app"], cwd=root, env=env, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 2, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
@@ -222,10 +222,10 @@ def test_python_m_src_app_refuses_a_start_with_one_line_and_exit_code_2(tmp_path
 
 def test_the_public_surface_reexports_the_cores_own_objects():
     import facecore
-    import src.plugin_api
+    import facecore.plugin_api
 
     assert all(hasattr(facecore, name) for name in facecore.__all__)
-    assert facecore.FacePlugin is src.plugin_api.FacePlugin  # not a second copy: issubclass checks hold
+    assert facecore.FacePlugin is facecore.plugin_api.FacePlugin  # not a second copy: issubclass checks hold
     assert facecore.hookimpl.project_name == "facecore"
 
 

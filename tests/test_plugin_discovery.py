@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from src import hookimpl
-from src.config import Settings
-from src.errors import StartupError
-from src.pipeline import Pipeline
-from src.plugin_api import FacePlugin
-from src.plugin_manager import PluginRegistry, build_plugin_manager
+from facecore import hookimpl
+from facecore.config import Settings
+from facecore.errors import StartupError
+from facecore.pipeline import Pipeline
+from facecore.plugin_api import FacePlugin
+from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 from tests import fakes
 from tests.fakes import fake_registry
 
@@ -133,7 +133,7 @@ def test_third_party_package_installed_with_pip_is_selected_by_environment(tmp_p
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--no-index", "--target", str(target), str(EXAMPLE)], check=True)
     script = (
-        "import io, json; import numpy as np; from PIL import Image; from src.app import create_app; "
+        "import io, json; import numpy as np; from PIL import Image; from facecore.app import create_app; "
         "c = create_app().test_client(); "
         "out = io.BytesIO(); Image.fromarray(np.full((40, 60, 3), (200, 100, 50), np.uint8)).save(out, 'PNG'); "
         "found = c.post('/find_faces?face_plugins=brightness', data={'file': (io.BytesIO(out.getvalue()), 'x.png')}, "

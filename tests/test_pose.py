@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from src.pose import FACE_MODEL_5, camera_matrix, estimate_pose
+from facecore.pose import FACE_MODEL_5, camera_matrix, estimate_pose
 
 
 def project(pitch: float, yaw: float, roll: float, width: int = 640, height: int = 480) -> np.ndarray:

@@ -13,21 +13,21 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
+import facecore.onnx_session
 import plugins.dlib.age_gender
 import plugins.insightface.loading
-import src.onnx_session
-from src.device import Device
-from src.imaging import downscale
-from src.inference_runtime import BF16, F32, OPENVINO, RuntimeChoice, openvino_installed
-from src.model_store import ModelStore
-from src.plugin_api import Face
-from src.plugin_manager import PluginRegistry, build_plugin_manager
+from facecore.device import Device
+from facecore.imaging import downscale
+from facecore.inference_runtime import BF16, F32, OPENVINO, RuntimeChoice, openvino_installed
+from facecore.model_store import ModelStore
+from facecore.plugin_api import Face
+from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 from tests.shared_data import shared_path
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(not openvino_installed(), reason="needs the openvino package (face-core[openvino])")]
 TOLERANCE = 1e-4
-real_open_session = src.onnx_session.open_session
+real_open_session = facecore.onnx_session.open_session
 
 
 @dataclass
@@ -56,7 +56,7 @@ def recorded(monkeypatch) -> list[Recorded]:
         sessions.append(Recorded(model, real_open_session(model, device, threads)))
         return sessions[-1]
 
-    for module in (src.onnx_session, plugins.dlib.age_gender, plugins.insightface.loading):
+    for module in (facecore.onnx_session, plugins.dlib.age_gender, plugins.insightface.loading):
         monkeypatch.setattr(module, "open_session", recording_open)
     plugins.insightface.loading._sessions.clear()
     yield sessions
@@ -136,9 +136,9 @@ def test_openvino_f32_equals_onnxruntime(case, recorded, tmp_path):
 
 
 def test_status_reports_each_plugins_runtime(tmp_path):
-    from src.app import create_app
-    from src.config import Settings
-    from src.inference_runtime import parse_plan
+    from facecore.app import create_app
+    from facecore.config import Settings
+    from facecore.inference_runtime import parse_plan
 
     settings = Settings(models_root=tmp_path, models_offline=True, extras=("dlib.AgeDetector",),
                         inference=parse_plan("onnxruntime calculator:openvino", "calculator:bf16"))

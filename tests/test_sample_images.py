@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from src.app import create_app
-from src.config import Settings
+from facecore.app import create_app
+from facecore.config import Settings
 from tools import scan
 from tools.common.annotations import boxes_of, read_imglab, read_noses, score_image
 

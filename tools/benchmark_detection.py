@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from src.errors import StartupError
-from src.pipeline import Pipeline
-from src.plugin_api import DetectedFace
+from facecore.errors import StartupError
+from facecore.pipeline import Pipeline
+from facecore.plugin_api import DetectedFace
 from tools.common.annotations import Truth, detection_boxes, score_image
 from tools.common.drawing import GREEN, RED, draw_faces, save_rgb
 from tools.common.images import read_rgb

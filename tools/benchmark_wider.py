@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from src.errors import StartupError
-from src.pipeline import Pipeline
+from facecore.errors import StartupError
+from facecore.pipeline import Pipeline
 from tools.common.annotations import Truth, detection_boxes, load_annotations
 from tools.common.average_precision import RankedImage, average_precision, rank_image
 from tools.common.images import read_rgb

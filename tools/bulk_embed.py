@@ -119,8 +119,8 @@ class FaceEmbedder:
     """Ray actor: the service's pipeline (detector + calculator), loaded once, applied to batches of images."""
 
     def __init__(self, settings_env: dict[str, str], min_quality: float | None = None) -> None:
-        from src.config import load_settings
-        from src.imaging import DecodeLimits
+        from facecore.config import load_settings
+        from facecore.imaging import DecodeLimits
         from tools.common.service import build
 
         self.min_quality = min_quality
@@ -143,7 +143,7 @@ class FaceEmbedder:
         return pa.Table.from_pylist(rows, schema=output_schema())
 
     def faces(self, data: bytes, error: str) -> list[dict[str, Any]]:
-        from src.imaging import decode_image
+        from facecore.imaging import decode_image
         from tools.common.service import local_find_faces
 
         if error:

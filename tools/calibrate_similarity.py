@@ -27,10 +27,10 @@ from typing import Sequence
 
 import numpy as np
 
-from src.config import DEFAULTS
-from src.errors import StartupError
-from src.model_store import ModelNotAvailable
-from src.plugin_api import BoundingBox, DetectedFace, Face
+from facecore.config import DEFAULTS
+from facecore.errors import StartupError
+from facecore.model_store import ModelNotAvailable
+from facecore.plugin_api import BoundingBox, DetectedFace, Face
 from tools.common.embeddings import similarity, unit  # noqa: F401 - similarity: re-exported for callers
 from tools.common.images import read_rgb
 from tools.common.pairs import Pair, folder_pairs, read_csv_pairs
@@ -127,7 +127,7 @@ class DlibFaces:
     service's own pipeline builder (detection downscaled, mapped back and sorted as the service does it)."""
 
     def __init__(self) -> None:
-        from src.config import load_settings
+        from facecore.config import load_settings
         from tools.common.service import build
 
         settings = load_settings().with_overrides(

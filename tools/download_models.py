@@ -14,11 +14,11 @@ import logging
 import sys
 from pathlib import Path
 
-from src.config import load_settings
-from src.errors import StartupError
-from src.model_store import ModelNotAvailable, ModelStore
-from src.pipeline import load_plugin
-from src.plugin_manager import PluginRegistry, build_plugin_manager
+from facecore.config import load_settings
+from facecore.errors import StartupError
+from facecore.model_store import ModelNotAvailable, ModelStore
+from facecore.pipeline import load_plugin
+from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from src.plugin_api import DetectedFace
+from facecore.plugin_api import DetectedFace
 from tools.common.annotations import MATCH_IOU, detection_boxes, greedy_pairs, iou_matrix, read_imglab
 from tools.common.images import read_rgb
 from tools.common.truth_set import DLIB_FACES
 
 if TYPE_CHECKING:  # pragma: no cover
-    from src.pipeline import Pipeline
+    from facecore.pipeline import Pipeline
 
 DEFAULT_DATASET = DLIB_FACES
 NO_FACE_IMAGES = ("dogs.jpg",)
@@ -97,7 +97,7 @@ def evaluate(detect, folder: Path = DEFAULT_DATASET, repeats: int = 1) -> Score:
 def make_detector(selection: str) -> "Pipeline":
     """The service's pipeline for ``selection`` (``name@model``) with only its detector loaded, built by the
     service's own builder; images are scored at their native size (``IMG_LENGTH_LIMIT=0``)."""
-    from src.config import load_settings
+    from facecore.config import load_settings
     from tools.common.service import build_detector_only
 
     return build_detector_only(load_settings().with_overrides(detector=selection, img_length_limit=0, warm_up=False))

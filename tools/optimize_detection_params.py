@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from src.config import Settings
-from src.errors import StartupError
+from facecore.config import Settings
+from facecore.errors import StartupError
 from tools.common.annotations import Truth, detection_boxes, score_image
 from tools.common.images import read_rgb
 from tools.common.progress import progress
@@ -84,7 +84,7 @@ def score_thresholds(detector: str, limit: int, found: Found, ms: float, thresho
 def detector_names(detector: str, all_models: bool) -> list[str]:
     if not all_models:
         return [detector]
-    from src.plugin_manager import PluginRegistry, build_plugin_manager
+    from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 
     cls = PluginRegistry.from_manager(build_plugin_manager()).classes.get(detector.partition("@")[0])
     if cls is None:

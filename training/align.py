@@ -66,7 +66,7 @@ def align_photos(photos: Sequence[Photo], dst: Path, detector_pipeline, size: in
     """Align each photo not done yet; a photo without a face is listed in ``dst/no_face.txt``."""
     import cv2
 
-    from src.align import align_5points
+    from facecore.align import align_5points
     from tools.common.images import read_rgb
 
     dst.mkdir(parents=True, exist_ok=True)

@@ -97,7 +97,7 @@ def casia_list_samples(path: Path, root: Path | None = None) -> Samples:
 def vggface2_samples(list_path: Path, landmarks_csv: Path, root: Path | None = None) -> Samples:
     """VGGFace2: ``n000002/0001_01.jpg`` per line and ``bb_landmark/loose_landmark_*.csv`` rows
     ``NAME_ID,P1X,P1Y,...,P5X,P5Y`` (NAME_ID = path without ``.jpg``); each photo is aligned when loaded."""
-    from src.align import align_5points
+    from facecore.align import align_5points
 
     base = Path(root) if root else Path(list_path).parent
     points: dict[str, np.ndarray] = {}

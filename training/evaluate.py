@@ -150,7 +150,7 @@ def report(name: str, result: Verification) -> str:
 
 def calculator_lfw(calculator: str, lfw: Path, pairs_file: Path | None) -> Verification:
     """LFW through the service's pipeline: its detector finds the face, the named calculator embeds it."""
-    from src.config import load_settings
+    from facecore.config import load_settings
     from tools.common.embeddings import Embedder
     from tools.common.service import build
     from tools.evaluate_verification import distances_of

@@ -3,8 +3,8 @@ checkpoints), run without TensorFlow: the checkpoint is read by ``srcext.tensorf
 in our code as TensorFlow ops, converted to ONNX on first use. Heavy libraries load in ``load()``, not here."""
 from __future__ import annotations
 
-from src import hookimpl
-from src.plugin_api import Plugin
+from facecore import hookimpl
+from facecore.plugin_api import Plugin
 
 
 @hookimpl

@@ -11,8 +11,8 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from facecore import plugin_api as api
 from plugins.facenet.calculator import SIZE, compreface_crop, prewhiten
-from src import plugin_api as api
 
 AGE_RANGES = ((0, 2), (4, 6), (8, 12), (15, 20), (25, 32), (38, 43), (48, 53), (60, 100))
 GENDERS = ("male", "female")
@@ -30,8 +30,8 @@ def checkpoint_model(name: str, gdrive_id: str) -> api.ModelSpec:
 
 def converted_network(spec: api.ModelSpec, index: Path, folder: Path) -> Path:
     """``<folder>/<model>.onnx``, built from the checkpoint once and reused while the checkpoint is unchanged."""
+    from facecore.model_store import ModelNotAvailable
     from plugins.agegender.inception_v3 import rude_carnie_graph
-    from src.model_store import ModelNotAvailable
     from srcext.cache import convert_if_needed, sha256_file
     from srcext.tensorflow import TensorflowConversionError, convert
     from srcext.tensorflow.checkpoint import checkpoint_prefix, read_checkpoint
@@ -63,8 +63,8 @@ class _RudeCarnie(api.FacePlugin):
         self.session: Any = None
 
     def load(self, ctx: api.LoadContext) -> None:
-        from src.device import describe_session
-        from src.onnx_session import open_session
+        from facecore.device import describe_session
+        from facecore.onnx_session import open_session
 
         assert self.model is not None
         files = ctx.models.files()

@@ -5,12 +5,12 @@ works offline; dlib itself is imported only when a plugin loads.
 """
 from __future__ import annotations
 
+from facecore import hookimpl
+from facecore.plugin_api import Plugin
 from plugins.dlib.age_gender import AgeDetector, GenderDetector
 from plugins.dlib.calculator import Calculator
 from plugins.dlib.detector import FaceDetector
 from plugins.dlib.landmarks import Landmarks68Detector, LandmarksDetector, PoseEstimator
-from src import hookimpl
-from src.plugin_api import Plugin
 
 
 @hookimpl

@@ -10,12 +10,12 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from facecore.device import describe_session
+from facecore.onnx_session import open_session
+from facecore.plugin_api import Face, FacePlugin, JSONValue, LoadContext, ModelFile, ModelSpec
 from plugins.dlib import models as specs
 from plugins.dlib.age_mapping import age_interval
 from plugins.dlib.shapes import SHAPE5_KEY, face_chip, face_shape, shape_predictor
-from src.device import describe_session
-from src.onnx_session import open_session
-from src.plugin_api import Face, FacePlugin, JSONValue, LoadContext, ModelFile, ModelSpec
 
 CHIP_PADDING = 0.2
 CHANNEL_MEANS = np.array([122.781998, 117.000999, 104.297997], dtype=np.float32)

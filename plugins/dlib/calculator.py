@@ -10,12 +10,12 @@ from typing import Any, ClassVar, Protocol, Sequence
 
 import numpy as np
 
+from facecore.align import resize_whole
+from facecore.inference_runtime import INT8
+from facecore.model_store import ModelNotAvailable
+from facecore.plugin_api import Calculator as CalculatorBase, Face, LoadContext, ModelSpec
 from plugins.dlib import models as specs
 from plugins.dlib.shapes import SHAPE5_KEY, face_chip, face_shape, shape_predictor
-from src.align import resize_whole
-from src.inference_runtime import INT8
-from src.model_store import ModelNotAvailable
-from src.plugin_api import Calculator as CalculatorBase, Face, LoadContext, ModelSpec
 
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25  # dlib's default, the padding the recognizer was trained with
@@ -68,8 +68,8 @@ class OnnxEmbedder:
     placed on the GPU when GPU_IDX asks for one."""
 
     def __init__(self, path: Path, device: Any) -> None:
-        from src.device import describe_session
-        from src.onnx_session import open_session
+        from facecore.device import describe_session
+        from facecore.onnx_session import open_session
 
         self._session = open_session(path, device)
         self._input = self._session.get_inputs()[0].name

@@ -12,9 +12,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from facecore.plugin_api import BoundingBox, DetectedFace, FaceDetector as FaceDetectorBase, LoadContext, ModelSpec
 from plugins.dlib import models as specs, scores
 from plugins.dlib.shapes import rect_to_box
-from src.plugin_api import BoundingBox, DetectedFace, FaceDetector as FaceDetectorBase, LoadContext, ModelSpec
 
 
 class FaceDetector(FaceDetectorBase):
@@ -62,8 +62,8 @@ class FaceDetector(FaceDetectorBase):
         self.device_description = "cuda" if self._cnn and dlib.DLIB_USE_CUDA else "cpu"
 
     def _load_onnx(self, ctx: LoadContext, dat_path: Path) -> None:
-        from src.device import describe_session
-        from src.onnx_session import open_session
+        from facecore.device import describe_session
+        from facecore.onnx_session import open_session
         from srcext.dlib import MmodDetector, convert_cached
 
         converted = convert_cached(dat_path, ctx.models.folder / "onnx")

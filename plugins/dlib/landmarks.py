@@ -11,10 +11,10 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from facecore.landmark_plugins import DetectorLandmarks, LandmarkPose, landmark_ints
+from facecore.plugin_api import Face, FacePlugin, JSONValue, LoadContext, ModelSpec
 from plugins.dlib import models as specs
 from plugins.dlib.shapes import SHAPE68_KEY, face_shape, five_from_68, shape_points, shape_predictor
-from src.landmark_plugins import DetectorLandmarks, LandmarkPose, landmark_ints
-from src.plugin_api import Face, FacePlugin, JSONValue, LoadContext, ModelSpec
 
 
 class _Shape68Plugin(FacePlugin):
@@ -60,6 +60,6 @@ class LandmarksDetector(_Shape68Plugin, DetectorLandmarks):
 
 
 class PoseEstimator(_Shape68Plugin, LandmarkPose):
-    """``{"pose": {"pitch", "yaw", "roll"}}`` from the same 5 points, by :func:`src.pose.estimate_pose`."""
+    """``{"pose": {"pitch", "yaw", "roll"}}`` from the same 5 points, by :func:`facecore.pose.estimate_pose`."""
 
     name = "dlib.PoseEstimator"

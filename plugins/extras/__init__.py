@@ -6,8 +6,8 @@ sha256 and converted to ONNX once; serving runs ONNX Runtime only.
 """
 from __future__ import annotations
 
-from src import hookimpl
-from src.plugin_api import Plugin
+from facecore import hookimpl
+from facecore.plugin_api import Plugin
 
 
 @hookimpl

@@ -1,7 +1,7 @@
 """The models of the ``extras`` family: public sources pinned by sha256, licences as their authors give them."""
 from __future__ import annotations
 
-from src.plugin_api import ModelFile, ModelSpec
+from facecore.plugin_api import ModelFile, ModelSpec
 
 SILENT_FACE = ("https://raw.githubusercontent.com/minivision-ai/Silent-Face-Anti-Spoofing/"
                "b6d5f04ad78778917853b25c778acef6d5626d15/resources/anti_spoof_models/")

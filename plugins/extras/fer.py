@@ -11,10 +11,10 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from facecore import plugin_api as api
+from facecore.model_store import ModelNotAvailable
 from plugins.extras.catalogue import FER_EMOTION, FER_GENDER
 from plugins.extras.fer_model import EXPRESSIONS, GENDERS, FerClassifier, Margin
-from src import plugin_api as api
-from src.model_store import ModelNotAvailable
 
 
 def convert_keras(spec: api.ModelSpec, ctx: api.LoadContext) -> Any:
@@ -57,7 +57,7 @@ class _FerPlugin(api.FacePlugin):
         self.classifier: FerClassifier | None = None
 
     def load(self, ctx: api.LoadContext) -> None:
-        from src.device import describe_session
+        from facecore.device import describe_session
 
         assert self.model is not None
         margin = Margin(*self.model.options["margin"])

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from src.plugin_api import BoundingBox
+from facecore.plugin_api import BoundingBox
 
 INPUT_SIDE = 64
 EXPRESSIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -52,7 +52,7 @@ class FerClassifier:
 
     @classmethod
     def open(cls, onnx_path: Path, margin: Margin, device: Any) -> "FerClassifier":
-        from src.onnx_session import open_session
+        from facecore.onnx_session import open_session
 
         return cls(open_session(onnx_path, device), margin)
 

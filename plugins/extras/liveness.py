@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, ClassVar, Sequence
 
+from facecore import plugin_api as api
+from facecore.model_store import ModelNotAvailable
 from plugins.extras.catalogue import MINIFASNET
 from plugins.extras.liveness_model import LivenessModel
-from src import plugin_api as api
-from src.model_store import ModelNotAvailable
 
 
 class LivenessDetector(api.FacePlugin):
@@ -27,7 +27,7 @@ class LivenessDetector(api.FacePlugin):
         self.liveness: LivenessModel | None = None
 
     def load(self, ctx: api.LoadContext) -> None:
-        from src.device import describe_session
+        from facecore.device import describe_session
         from srcext.minifasnet import MinifasnetConversionError, convert_cached
 
         assert self.model is not None

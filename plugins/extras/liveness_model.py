@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from src.plugin_api import BoundingBox
+from facecore.plugin_api import BoundingBox
 
 INPUT_SIDE = 80
 REAL_CLASS = 1
@@ -78,7 +78,7 @@ class LivenessModel:
 
     @classmethod
     def open(cls, models: Sequence[tuple[Path, float]], device: Any) -> "LivenessModel":
-        from src.onnx_session import open_session
+        from facecore.onnx_session import open_session
 
         return cls([(open_session(path, device), scale) for path, scale in models])
 

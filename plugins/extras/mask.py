@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Sequence
 
+from facecore import plugin_api as api
+from facecore.model_store import ModelNotAvailable
 from plugins.extras.catalogue import AIZOO
 from plugins.extras.mask_model import INPUT_SIDE, MaskModel
-from src import plugin_api as api
-from src.model_store import ModelNotAvailable
 
 GRAPH_INPUT = "data_1"
 GRAPH_OUTPUTS = ("loc_branch_concat_1/concat", "cls_branch_concat_1/concat")
@@ -29,7 +29,7 @@ class MaskDetector(api.FacePlugin):
         self.network: MaskModel | None = None
 
     def load(self, ctx: api.LoadContext) -> None:
-        from src.device import describe_session
+        from facecore.device import describe_session
         from srcext.tensorflow import TensorflowConversionError, convert_cached
 
         assert self.model is not None

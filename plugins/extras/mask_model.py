@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from src.plugin_api import BoundingBox
+from facecore.plugin_api import BoundingBox
 
 INPUT_SIDE = 260
 FEATURE_MAPS = (33, 17, 9, 5, 3)
@@ -108,7 +108,7 @@ class MaskModel:
 
     @classmethod
     def open(cls, onnx_path: Path, device: Any) -> "MaskModel":
-        from src.onnx_session import open_session
+        from facecore.onnx_session import open_session
 
         return cls(open_session(onnx_path, device))
 

@@ -10,10 +10,10 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from facecore import plugin_api as api
+from facecore.align import align_5points, resize_whole
+from facecore.pose import estimate_pose
 from plugins.extras.quality_measures import measure
-from src import plugin_api as api
-from src.align import align_5points, resize_whole
-from src.pose import estimate_pose
 
 ALIGNED_SIDE = 112
 

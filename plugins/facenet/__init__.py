@@ -3,8 +3,8 @@
 (converted to ONNX by ``srcext.tensorflow`` / ``srcext.keras``). Heavy libraries load in ``load()``, not here."""
 from __future__ import annotations
 
-from src import hookimpl
-from src.plugin_api import Plugin
+from facecore import hookimpl
+from facecore.plugin_api import Plugin
 
 
 @hookimpl

@@ -1,4 +1,4 @@
-"""Box arithmetic of the MTCNN cascade, vectorised with numpy (suppression is :func:`src.boxes.nms`).
+"""Box arithmetic of the MTCNN cascade, vectorised with numpy (suppression is :func:`facecore.boxes.nms`).
 
 Boxes are (N, 4) float arrays ``x1, y1, x2, y2`` in continuous pixel coordinates: a box covering pixels
 ``0..9`` is ``[0, 10)``, so its width is ``x2 - x1``.

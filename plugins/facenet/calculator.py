@@ -10,8 +10,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from facecore import plugin_api as api
 from plugins.facenet.tf_models import CALCULATORS, converted
-from src import plugin_api as api
 
 SIZE = 160
 GRAPH_INPUTS = {"input": [-1, SIZE, SIZE, 3]}
@@ -67,8 +67,8 @@ class Calculator(api.Calculator):
         self.session: Any = None
 
     def load(self, ctx: api.LoadContext) -> None:
-        from src.device import describe_session
-        from src.onnx_session import open_session
+        from facecore.device import describe_session
+        from facecore.onnx_session import open_session
 
         assert self.model is not None, "facenet.Calculator always has a model"
         path = converted(self.model, ctx.models.file(self.model.options["graph"]), GRAPH_INPUTS, GRAPH_OUTPUTS,

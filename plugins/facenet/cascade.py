@@ -9,9 +9,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from facecore.boxes import nms
 from plugins.facenet import boxes as bx
 from plugins.facenet.crops import ImageChain, crop_boxes
-from src.boxes import nms
 
 #: A network: NHWC float32 pixels in [0, 255] -> its outputs in the order of plugins.facenet.nets.
 Net = Callable[[np.ndarray], Sequence[np.ndarray]]

@@ -8,10 +8,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from facecore import plugin_api as api
+from facecore.boxes import order_landmarks
 from plugins.facenet import boxes as bx
 from plugins.facenet.cascade import COMMON_STEPS, COMPREFACE_STEPS, Cascade, CascadeConfig, Detections
-from src import plugin_api as api
-from src.boxes import order_landmarks
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,8 @@ class FaceDetector(api.FaceDetector):
         self.margins: tuple[float, float, float, float] | None = tuple(margins) if margins else None
 
     def load(self, ctx: api.LoadContext) -> None:
-        from src.device import describe_session
-        from src.onnx_session import open_session
+        from facecore.device import describe_session
+        from facecore.onnx_session import open_session
 
         files = ctx.models.files()
         nets = {}

@@ -1,8 +1,8 @@
 """Face plugins that reuse MTCNN's 5 points: ``facenet.LandmarksDetector`` and ``facenet.PoseEstimator``.
-Neither runs a model; both are the core's ready-made :mod:`src.landmark_plugins`."""
+Neither runs a model; both are the core's ready-made :mod:`facecore.landmark_plugins`."""
 from __future__ import annotations
 
-from src.landmark_plugins import DetectorLandmarks, LandmarkPose
+from facecore.landmark_plugins import DetectorLandmarks, LandmarkPose
 
 
 class LandmarksDetector(DetectorLandmarks):
@@ -12,6 +12,6 @@ class LandmarksDetector(DetectorLandmarks):
 
 
 class PoseEstimator(LandmarkPose):
-    """Head pose from MTCNN's 5 points (:func:`src.pose.estimate_pose`)."""
+    """Head pose from MTCNN's 5 points (:func:`facecore.pose.estimate_pose`)."""
 
     name = "facenet.PoseEstimator"

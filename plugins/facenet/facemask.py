@@ -12,8 +12,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from facecore import plugin_api as api
 from plugins.facenet.calculator import compreface_crop
-from src import plugin_api as api
 
 LABELS = ("without_mask", "with_mask", "mask_weared_incorrect")
 INPUT_SIZE = 100
@@ -31,7 +31,7 @@ def savedmodel_zip(name: str, gdrive_id: str) -> api.ModelSpec:
 
 def converted_keras(spec: api.ModelSpec, files: dict[str, Path], folder: Path) -> Path:
     """``<folder>/<model>.onnx`` from the SavedModel's files, built once and reused while they are unchanged."""
-    from src.model_store import ModelNotAvailable
+    from facecore.model_store import ModelNotAvailable
     from srcext.cache import convert_if_needed, sha256_file
     from srcext.keras import convert_model, read_keras_savedmodel
     from srcext.tensorflow import TensorflowConversionError
@@ -72,8 +72,8 @@ class MaskDetector(api.FacePlugin):
         self.session: Any = None
 
     def load(self, ctx: api.LoadContext) -> None:
-        from src.device import describe_session
-        from src.onnx_session import open_session
+        from facecore.device import describe_session
+        from facecore.onnx_session import open_session
 
         assert self.model is not None
         path = converted_keras(self.model, ctx.models.files(), ctx.models.folder)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from src.model_store import ModelNotAvailable
-from src.plugin_api import ModelFile, ModelSpec
+from facecore.model_store import ModelNotAvailable
+from facecore.plugin_api import ModelFile, ModelSpec
 
 FACENET_LICENCE = "MIT (davidsandberg/facenet); trained on VGGFace2 / CASIA-WebFace, whose terms apply"
 MASKED_LICENCE = "CompreFace (Apache-2.0) fine-tune of facenet's CASIA-WebFace model on masked faces"

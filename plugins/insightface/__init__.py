@@ -2,8 +2,8 @@
 5- and 106-point landmarks, pose. Heavy imports (onnxruntime, cv2, onnx) happen inside ``load``."""
 from __future__ import annotations
 
-from src import hookimpl
-from src.plugin_api import Plugin
+from facecore import hookimpl
+from facecore.plugin_api import Plugin
 
 
 @hookimpl

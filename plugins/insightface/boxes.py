@@ -1,13 +1,13 @@
 """Detector post-processing shared by every decoder: candidates, then suppression and the contract's
-landmark order (:mod:`src.boxes`), then results."""
+landmark order (:mod:`facecore.boxes`), then results."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from src.boxes import DEFAULT_IOU, nms, order_landmarks
-from src.plugin_api import BoundingBox, DetectedFace, as_points
+from facecore.boxes import DEFAULT_IOU, nms, order_landmarks
+from facecore.plugin_api import BoundingBox, DetectedFace, as_points
 
 PRE_NMS_TOP_K = 5000
 

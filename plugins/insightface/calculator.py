@@ -8,12 +8,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from facecore import plugin_api as api
+from facecore.model_store import ModelNotAvailable, check_name
 from plugins.insightface.blob import Normalisation, graph_normalisation, to_blob
 from plugins.insightface.catalogue import CALCULATORS, PACK_COEFFICIENTS, local_onnx
 from plugins.insightface.crops import arcface112
 from plugins.insightface.loading import onnx_file
-from src import plugin_api as api
-from src.model_store import ModelNotAvailable, check_name
 
 #: beside ``<name>.onnx``: ``{"similarity_coefficients": [c0, c1]}``
 COEFFICIENTS_SUFFIX = ".coefficients.json"
@@ -54,8 +54,8 @@ class Calculator(api.Calculator):
         return api.ModelSpec(spec.name, spec.files, spec.licence, PACK_COEFFICIENTS, spec.options)
 
     def load(self, ctx: api.LoadContext) -> None:
-        from src.device import describe_session
-        from src.onnx_session import open_session
+        from facecore.device import describe_session
+        from facecore.onnx_session import open_session
 
         assert self.model is not None, "insightface.Calculator always has a model"
         path = onnx_file(ctx, MXNET_INPUT)

@@ -6,7 +6,7 @@ file names vary, kept whole and unpacked by :mod:`plugins.insightface.mxnet_brid
 """
 from __future__ import annotations
 
-from src.plugin_api import ModelFile, ModelSpec
+from facecore.plugin_api import ModelFile, ModelSpec
 
 INSIGHTFACE_LICENCE = "InsightFace pretrained weights: non-commercial research use only"
 MIT = "MIT"

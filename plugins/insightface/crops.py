@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from src.align import align_5points, resize_whole
-from src.plugin_api import Face
+from facecore.align import align_5points, resize_whole
+from facecore.plugin_api import Face
 
 ARCFACE_KEY = "arcface112"
 

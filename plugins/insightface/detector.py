@@ -5,13 +5,13 @@ from typing import Any
 
 import numpy as np
 
+from facecore import plugin_api as api
+from facecore.model_store import check_name
 from plugins.insightface.blob import fit_input, fixed_input_size, to_blob
 from plugins.insightface.boxes import to_faces
 from plugins.insightface.catalogue import DETECTORS, local_onnx
 from plugins.insightface.loading import onnx_file
 from plugins.insightface.router import Decoder, decoder_for
-from src import plugin_api as api
-from src.model_store import check_name
 
 #: Default thresholds by layout, measured on dlib-faces (docs/detectors.md): SCRFD scores run lower.
 LAYOUT_THRESHOLDS = {"scrfd": 0.5}
@@ -40,8 +40,8 @@ class FaceDetector(api.FaceDetector):
         return local_onnx(check_name(name))
 
     def load(self, ctx: api.LoadContext) -> None:
-        from src.device import describe_session
-        from src.onnx_session import open_session
+        from facecore.device import describe_session
+        from facecore.onnx_session import open_session
 
         assert self.model is not None, "insightface.FaceDetector always has a model"
         self.session = open_session(onnx_file(ctx, MXNET_INPUT), ctx.device)

@@ -13,11 +13,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from facecore import plugin_api as api
 from plugins.insightface.blob import Normalisation, graph_normalisation, to_blob
 from plugins.insightface.catalogue import GENDERAGE
 from plugins.insightface.crops import arcface112, centred
 from plugins.insightface.loading import onnx_file, shared_session
-from src import plugin_api as api
 
 MXNET_INPUT = (1, 3, 112, 112)  # the converter makes the batch axis dynamic
 GENDERS = ("female", "male")
@@ -74,7 +74,7 @@ class _GenderAgePlugin(api.FacePlugin):
         return str(self.model.options.get("head", "logits3")) if self.model else "logits3"
 
     def load(self, ctx: api.LoadContext) -> None:
-        from src.device import describe_session
+        from facecore.device import describe_session
 
         assert self.model is not None
         path = onnx_file(ctx, MXNET_INPUT)

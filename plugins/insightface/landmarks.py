@@ -9,12 +9,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from facecore import plugin_api as api
+from facecore.landmark_plugins import DetectorLandmarks, landmark_ints
 from plugins.insightface.blob import Normalisation, graph_normalisation, to_blob
 from plugins.insightface.catalogue import LANDMARKS106
 from plugins.insightface.crops import centred
 from plugins.insightface.loading import onnx_file
-from src import plugin_api as api
-from src.landmark_plugins import DetectorLandmarks, landmark_ints
 
 MXNET_INPUT = (1, 3, 192, 192)  # the converter makes the batch axis dynamic
 
@@ -39,8 +39,8 @@ class Landmarks2d106Detector(api.FacePlugin):
         self.session: Any = None
 
     def load(self, ctx: api.LoadContext) -> None:
-        from src.device import describe_session
-        from src.onnx_session import open_session
+        from facecore.device import describe_session
+        from facecore.onnx_session import open_session
 
         assert self.model is not None
         path = onnx_file(ctx, MXNET_INPUT)

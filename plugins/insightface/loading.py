@@ -9,9 +9,9 @@ import zipfile
 from pathlib import Path
 from typing import Any, Sequence
 
-from src.model_store import ModelNotAvailable
-from src.onnx_session import open_session
-from src.plugin_api import LoadContext, ModelSpec
+from facecore.model_store import ModelNotAvailable
+from facecore.onnx_session import open_session
+from facecore.plugin_api import LoadContext, ModelSpec
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
-"""``insightface.PoseEstimator``: head pose from the detector's 5 landmarks (:mod:`src.pose`)."""
+"""``insightface.PoseEstimator``: head pose from the detector's 5 landmarks (:mod:`facecore.pose`)."""
 from __future__ import annotations
 
-from src.landmark_plugins import LandmarkPose
+from facecore.landmark_plugins import LandmarkPose
 
 
 class PoseEstimator(LandmarkPose):

@@ -1,8 +1,8 @@
 """libfacedetection: YuNet compiled into C++ by its authors (BSD-3-Clause), from the ``yuface`` pip package."""
 from __future__ import annotations
 
-from src import hookimpl
-from src.plugin_api import Plugin
+from facecore import hookimpl
+from facecore.plugin_api import Plugin
 
 
 @hookimpl

@@ -18,8 +18,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from src import plugin_api as api
-from src.boxes import order_landmarks
+from facecore import plugin_api as api
+from facecore.boxes import order_landmarks
 
 log = logging.getLogger(__name__)
 

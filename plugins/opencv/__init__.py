@@ -1,8 +1,8 @@
 """OpenCV's own face models: YuNet through ``cv2.FaceDetectorYN`` (MIT weights from the OpenCV Zoo)."""
 from __future__ import annotations
 
-from src import hookimpl
-from src.plugin_api import Plugin
+from facecore import hookimpl
+from facecore.plugin_api import Plugin
 
 
 @hookimpl

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from src import plugin_api as api
-from src.boxes import order_landmarks
-from src.model_store import check_name
+from facecore import plugin_api as api
+from facecore.boxes import order_landmarks
+from facecore.model_store import check_name
 
 YUNET_URL = ("https://media.githubusercontent.com/media/opencv/opencv_zoo/main/models/face_detection_yunet/"
              "face_detection_yunet_2023mar.onnx")

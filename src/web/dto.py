@@ -12,7 +12,7 @@ import numpy as np
 import orjson
 from flask import Response
 
-from src.pipeline import FaceResult
+from facecore.pipeline import FaceResult
 
 JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 

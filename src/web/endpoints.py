@@ -8,14 +8,14 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, Flask, Response, current_app, g, request
 
-from src.imaging import DecodeLimits, decode_image
-from src.pipeline import FaceResult, Pipeline
-from src.web import params
-from src.web.dto import box_json, face_json, json_response, vectorize_json
-from src.web.headers import CACHE_CONTROL
-from src.web.metrics import Metrics
-from src.web.openapi import DOCUMENT
-from src.web.routing import rule_name
+from facecore.imaging import DecodeLimits, decode_image
+from facecore.pipeline import FaceResult, Pipeline
+from facecore.web import params
+from facecore.web.dto import box_json, face_json, json_response, vectorize_json
+from facecore.web.headers import CACHE_CONTROL
+from facecore.web.metrics import Metrics
+from facecore.web.openapi import DOCUMENT
+from facecore.web.routing import rule_name
 
 bp = Blueprint("core", __name__)
 log = logging.getLogger("facecore")

@@ -11,9 +11,9 @@ import logging
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from src.errors import FaceServiceError
-from src.plugin_api import PluginError
-from src.web.dto import dumps
+from facecore.errors import FaceServiceError
+from facecore.plugin_api import PluginError
+from facecore.web.dto import dumps
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from src.config import DEFAULTS
-from src.errors import FaceServiceError, PayloadTooLarge, ServiceUnavailable
-from src.web.errors import error_body
-from src.web.headers import common_headers
+from facecore.config import DEFAULTS
+from facecore.errors import FaceServiceError, PayloadTooLarge, ServiceUnavailable
+from facecore.web.errors import error_body
+from facecore.web.headers import common_headers
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 

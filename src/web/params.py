@@ -13,8 +13,8 @@ from typing import Mapping
 import orjson
 from werkzeug.datastructures import FileStorage
 
-from src.config import split_list
-from src.errors import BadRequest
+from facecore.config import split_list
+from facecore.errors import BadRequest
 
 THRESHOLD_ERROR = "Detection threshold incorrect (0 <= det_prob_threshold <= 1)"
 #: More digits than any face count: Python refuses to convert over 4,300 (a 500 before this check).

@@ -94,7 +94,7 @@ def strip_input_normalisation(model: Any) -> Any:
 
 
 def cpu_session(model_bytes: bytes) -> Any:
-    """A plain CPU ONNX Runtime session (tests, benchmarks); the plugin passes ``src.onnx_session``'s."""
+    """A plain CPU ONNX Runtime session (tests, benchmarks); the plugin passes ``facecore.onnx_session``'s."""
     import onnxruntime
 
     return onnxruntime.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])

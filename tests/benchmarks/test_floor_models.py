@@ -81,7 +81,7 @@ def test_sgemm_rate_is_positive():
 
 
 def test_openvino_column_measures_the_same_model():
-    from src.inference_runtime import openvino_installed
+    from facecore.inference_runtime import openvino_installed
 
     if not openvino_installed():
         pytest.skip("needs the openvino package (face-core[openvino])")

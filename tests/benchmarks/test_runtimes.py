@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from src.inference_runtime import openvino_installed
+from facecore.inference_runtime import openvino_installed
 from tests.shared_data import shared_path
 
 pytestmark = [pytest.mark.integration,

@@ -12,8 +12,8 @@ def main() -> None:
     import atheris
 
     with atheris.instrument_imports():
-        from src.errors import BadRequest
-        from src.imaging import DecodeLimits, decode_image
+        from facecore.errors import BadRequest
+        from facecore.imaging import DecodeLimits, decode_image
 
     limits = DecodeLimits(max_pixels=4_000_000, max_frames=20)
 

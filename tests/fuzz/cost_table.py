@@ -32,8 +32,8 @@ CLASSES = {
 
 PROBE = """
 import json, sys, time
-from src.errors import BadRequest
-from src.imaging import decode_image
+from facecore.errors import BadRequest
+from facecore.imaging import decode_image
 from tests.fuzz import crafted
 def kb(field):
     return int(next(line for line in open("/proc/self/status") if line.startswith(field)).split()[1])

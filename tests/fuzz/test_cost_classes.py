@@ -15,9 +15,9 @@ import time
 import pytest
 from PIL import ImageFile
 
-from src import image_structure as caps
-from src.errors import BadRequest
-from src.imaging import DecodeLimits, decode_image
+from facecore import image_structure as caps
+from facecore.errors import BadRequest
+from facecore.imaging import DecodeLimits, decode_image
 from tests.fuzz import crafted
 from tests.reliability.helpers import ROOT
 
@@ -81,7 +81,7 @@ PEAK_SCRIPT = """
 import json, sys
 def status_kb(field):
     return int(next(line for line in open("/proc/self/status") if line.startswith(field)).split()[1])
-from src.imaging import decode_image
+from facecore.imaging import decode_image
 from tests.fuzz import crafted
 small = getattr(crafted, sys.argv[1])(*[int(v) for v in sys.argv[3].split(",")])
 decode_image(small)  # imports and first-call allocations happen before the baseline

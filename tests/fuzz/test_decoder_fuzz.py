@@ -9,8 +9,8 @@ import os
 import numpy as np
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from src.errors import BadRequest
-from src.imaging import SIGNATURES, DecodeLimits, decode_image
+from facecore.errors import BadRequest
+from facecore.imaging import SIGNATURES, DecodeLimits, decode_image
 from tests.reliability.helpers import image_bytes
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from src.app import create_app
+from facecore.app import create_app
 from tests.fakes import FAKE_SETTINGS, fake_pipeline
 from tests.fuzz.mutations import cases, length_fields
 from tests.reliability.helpers import animated_gif, image_bytes

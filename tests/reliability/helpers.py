@@ -27,7 +27,7 @@ PLUGIN_SOURCE = '''
 import os
 import time
 
-from src import hookimpl
+from facecore import hookimpl
 from tests import fakes
 
 
@@ -46,7 +46,7 @@ class SlowCalculator(fakes.Calculator):
     def load(self, ctx):
         time.sleep(float(os.environ.get("SLOW_LOAD_S", "0")))
         if os.environ.get("FAIL_LOAD"):
-            from src.errors import StartupError
+            from facecore.errors import StartupError
             raise StartupError(os.environ["FAIL_LOAD"])
 
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from src.app import create_app
+from facecore.app import create_app
 from tests.fakes import FAKE_SETTINGS, fake_pipeline
 from tests.reliability.helpers import SLOW_WIDTH, image_bytes
 

@@ -27,7 +27,7 @@ def test_no_debug_mode():
         assert not re.search(r"FLASK_DEBUG\s*=\s*(1|true)|--debug|debug\s*=\s*True|FLASK_ENV\s*=\s*development",
                              arg, re.IGNORECASE), (op, arg)
     cmd = [arg for op, arg in instructions() if op in ("CMD", "ENTRYPOINT")][-1]
-    assert "uwsgi" in cmd and "src.app" not in cmd  # production server, not Flask's development server
+    assert "uwsgi" in cmd and "facecore.app" not in cmd  # production server, not Flask's development server
 
 
 def test_no_secrets_in_env_or_args():

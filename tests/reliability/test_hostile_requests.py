@@ -13,8 +13,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from src.app import create_app
-from src.web import limits as limits_module
+from facecore.app import create_app
+from facecore.web import limits as limits_module
 from tests.fakes import FAKE_SETTINGS, fake_pipeline
 from tests.fuzz import crafted
 from tests.reliability.helpers import image_bytes

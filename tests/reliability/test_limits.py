@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from src.app import create_app
+from facecore.app import create_app
 from tests.fakes import FAKE_SETTINGS, fake_pipeline
 from tests.reliability.helpers import ROOT, animated_gif, image_bytes
 
@@ -84,7 +84,7 @@ def test_pixel_cap_from_header(client):
 
 RSS_PROBE = textwrap.dedent('''
     import io, gc, psutil
-    from src.app import create_app
+    from facecore.app import create_app
     from tests.fakes import FAKE_SETTINGS, fake_pipeline
     from tests.reliability.helpers import huge_png
     data = huge_png(20000, 20000)

@@ -13,9 +13,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from src.device import Device
-from src.onnx_session import open_session
-from src.plugin_api import BoundingBox, DetectedFace
+from facecore.device import Device
+from facecore.onnx_session import open_session
+from facecore.plugin_api import BoundingBox, DetectedFace
 from tests import fakes
 from tests.fakes import FAKE_SETTINGS, fake_pipeline
 from tests.reliability.helpers import ROOT
@@ -53,7 +53,7 @@ PROBE = textwrap.dedent('''
     from pathlib import Path
     import numpy as np
     from PIL import Image
-    from src.app import create_app
+    from facecore.app import create_app
 
     def status_mb(field):
         return int(next(l for l in open("/proc/self/status") if l.startswith(field)).split()[1]) // 1024

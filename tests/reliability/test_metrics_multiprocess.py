@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from src.web.metrics import SERVER_DIR_PREFIX, server_metrics_dir
+from facecore.web.metrics import SERVER_DIR_PREFIX, server_metrics_dir
 from tests.reliability.helpers import UWSGI, UwsgiServer, install_test_plugins
 
 STATUS_COUNTER = re.compile(r'^facecore_requests_total\{endpoint="status",outcome="ok",status="200"\} (\S+)$', re.M)

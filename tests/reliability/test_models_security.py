@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from src.app import create_app, wsgi_app
-from src.config import Settings
-from src.errors import StartupError
+from facecore.app import create_app, wsgi_app
+from facecore.config import Settings
+from facecore.errors import StartupError
 from tests.reliability.helpers import ROOT
 
 YUNET_FILE = "face_detection_yunet_2023mar.onnx"

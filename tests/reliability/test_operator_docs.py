@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from src.plugin_manager import PluginRegistry, build_plugin_manager
+from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 from tests.reliability.helpers import ROOT
 from tests.shared_data import shared_path
 from tools import download_models

@@ -1,5 +1,5 @@
 """A refused start stops, with one line and exit status 2, under uWSGI and ``make run`` (as under
-``python -m src.app``): no worker respawned forever behind a port that accepts and hangs."""
+``python -m facecore.app``): no worker respawned forever behind a port that accepts and hangs."""
 from __future__ import annotations
 
 import os
@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from src.errors import StartupError
-from src.preflight import check_port
+from facecore.errors import StartupError
+from facecore.preflight import check_port
 from tests.reliability.helpers import ROOT, UWSGI, UwsgiServer, free_port, install_test_plugins
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(not UWSGI.exists(), reason="no .venv/bin/uwsgi")]
@@ -95,6 +95,6 @@ def test_preflight_port_check():
 
 
 def test_preflight_cli_exit_status():
-    done = subprocess.run([sys.executable, "-m", "src.preflight"], cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "facecore.preflight"], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "GPU_IDX": "gpu"}, timeout=60)
     assert done.returncode == 2 and done.stderr.strip() == "cannot start: GPU_IDX='gpu' is not an integer"

@@ -8,8 +8,8 @@ import time
 import pytest
 from PIL import Image
 
-from src.app import create_app
-from src.config import load_settings
+from facecore.app import create_app
+from facecore.config import load_settings
 from tests.reliability.helpers import assert_same_answers_from_threads
 from tests.shared_data import shared_path
 

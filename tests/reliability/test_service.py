@@ -7,10 +7,10 @@ import logging
 
 import pytest
 
-from src.app import create_app
-from src.config import load_settings
-from src.errors import StartupError
-from src.web.openapi import DOCUMENT
+from facecore.app import create_app
+from facecore.config import load_settings
+from facecore.errors import StartupError
+from facecore.web.openapi import DOCUMENT
 from tests.fakes import FAKE_SETTINGS, fake_pipeline
 from tests.reliability.helpers import image_bytes
 
@@ -32,7 +32,7 @@ def test_readiness_follows_the_pipeline():
 
 def test_created_app_is_ready_after_warm_up():
     """create_app loads and warms before it returns, so a served app is always ready."""
-    from src.app import build_pipeline
+    from facecore.app import build_pipeline
     from tests.fakes import fake_registry
 
     settings = FAKE_SETTINGS.with_overrides(warm_up=True, extras=("fake.AgeDetector",))

@@ -64,10 +64,10 @@ def test_plugin_backends_agree(tmp_path):
     pytest.importorskip("dlib")
     import dataclasses
 
+    from facecore.device import Device
+    from facecore.model_store import ModelStore
     from plugins.dlib import models as specs
     from plugins.dlib.detector import FaceDetector
-    from src.device import Device
-    from src.model_store import ModelStore
 
     store = ModelStore(tmp_path, offline=True)
     image = dict(_images())["couple.jpg"]

@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from src.app import create_app
-from src.config import Settings
+from facecore.app import create_app
+from facecore.config import Settings
 from tests.shared_data import shared_path
 from tools import bulk_embed
 from tools.bulk_embed import Item
@@ -122,7 +122,7 @@ def test_min_quality_leaves_out_poor_faces_and_keeps_the_others(tmp_path):
     """The actor's face loop with ``--min-quality``: a blurred copy's face is dropped, the sharp one's kept."""
     import cv2
 
-    from src.imaging import decode_image
+    from facecore.imaging import decode_image
     from tools.common.service import local_find_faces
 
     photo = shared_path("datasets/deepface") / "img1.jpg"

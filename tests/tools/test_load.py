@@ -10,7 +10,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from src.app import create_app
+from facecore.app import create_app
 from tests.conftest import png_bytes
 from tests.fakes import FAKE_SETTINGS, fake_pipeline
 from tools import load

@@ -94,7 +94,7 @@ def test_verification_figures_on_separable_distances():
 
 
 def test_env_file_is_read_by_the_service(tmp_path):
-    from src.config import load_settings
+    from facecore.config import load_settings
 
     trials = [Trial("dlib.FaceDetector@hog", t, 640, 0, 1, 5.0) for t in (0.3, 0.5, 0.7)]
     best = middle_of_ties(trials)

@@ -64,7 +64,7 @@ def test_benchmark_detection_on_dlib_faces(tmp_path, capsys):
 
 @pytest.mark.integration
 def test_optimize_detection_params_writes_a_usable_env_file(tmp_path):
-    from src.config import load_settings
+    from facecore.config import load_settings
     from tools import optimize_detection_params
 
     folder = shared_path("datasets/dlib-faces")

@@ -42,8 +42,8 @@ def test_export_is_dynamic_in_batch_and_equals_torch(trained, tmp_path):
 
 
 def test_the_service_serves_the_exported_model_by_name(trained, tmp_path):
-    from src.app import create_app
-    from src.config import load_settings
+    from facecore.app import create_app
+    from facecore.config import load_settings
     from training.data import read_image
 
     root, faces = trained
@@ -71,9 +71,9 @@ def test_the_service_serves_the_exported_model_by_name(trained, tmp_path):
 
 
 def test_unreadable_coefficients_stop_the_start_with_a_clear_error(trained, tmp_path):
-    from src.app import create_app
-    from src.config import load_settings
-    from src.errors import StartupError
+    from facecore.app import create_app
+    from facecore.config import load_settings
+    from facecore.errors import StartupError
 
     root, _ = trained
     model, _ = load_backbone(root / "run" / "last.pt")

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args(argv)
     quiet_logs()
-    from src.config import load_settings
+    from facecore.config import load_settings
 
     image = read_rgb(args.image)
     pipelines = [build(load_settings().with_overrides(detector=name)) for name in args.detectors]

@@ -63,12 +63,12 @@ def measure_ms(model: onnx.ModelProto, runs: Sequence[dict[str, tuple[int, ...]]
                repeats: int = 5, openvino: bool = False) -> float:
     """Median ms per unit in ONNX Runtime (or OpenVINO f32) with one thread (the floor's 1-thread rate is the peer).
 
-    The session is opened directly, not with src.onnx_session, so that the thread count is fixed here; its
-    weights are flushed as src.onnx_session does."""
+    The session is opened directly, not with facecore.onnx_session, so that the thread count is fixed here; its
+    weights are flushed as facecore.onnx_session does."""
     import onnxruntime as ort
 
-    from src.inference_runtime import F32, OpenVinoSession
-    from src.onnx_session import flush_subnormal_weights
+    from facecore.inference_runtime import F32, OpenVinoSession
+    from facecore.onnx_session import flush_subnormal_weights
 
     flush_subnormal_weights(model)
 

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from src.config import load_settings
-from src.inference_runtime import BF16, F32, ONNXRUNTIME, OPENVINO, RuntimeChoice
-from src.model_store import ModelStore
-from src.plugin_api import Face
-from src.plugin_manager import PluginRegistry, build_plugin_manager
+from facecore.config import load_settings
+from facecore.inference_runtime import BF16, F32, ONNXRUNTIME, OPENVINO, RuntimeChoice
+from facecore.model_store import ModelStore
+from facecore.plugin_api import Face
+from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 from tools.benchmarks import SHARED
 from tools.common.images import read_rgb
 from tools.common.pairs import read_lfw_pairs

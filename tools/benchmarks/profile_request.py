@@ -53,9 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    from src.app import build_pipeline
-    from src.config import load_settings
-    from src.plugin_api import Face
+    from facecore.app import build_pipeline
+    from facecore.config import load_settings
+    from facecore.plugin_api import Face
 
     started = time.perf_counter()
     pipeline = build_pipeline(load_settings())

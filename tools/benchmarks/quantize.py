@@ -38,7 +38,7 @@ def quantize_int8(source: Path, target: Path, batches: list[np.ndarray]) -> Path
 
 def calibration_chips(calculator: Any, detector: Any, photos: list[Path]) -> np.ndarray:
     """The calculator's network inputs (N, 3, 150, 150) for the first face the detector finds in each photo."""
-    from src.plugin_api import Face
+    from facecore.plugin_api import Face
     from tools.common.images import read_rgb
 
     chips = []
@@ -66,10 +66,10 @@ def write_dlib_int8(calculator: Any, store: Any, detector: Any, photos: list[Pat
 def main(argv: list[str] | None = None) -> int:
     from dataclasses import replace
 
-    from src.config import load_settings
-    from src.inference_runtime import RuntimeChoice
-    from src.model_store import ModelStore
-    from src.plugin_manager import PluginRegistry, build_plugin_manager
+    from facecore.config import load_settings
+    from facecore.inference_runtime import RuntimeChoice
+    from facecore.model_store import ModelStore
+    from facecore.plugin_manager import PluginRegistry, build_plugin_manager
     from tools.benchmarks import SHARED
     from tools.common.service import build_detector_only
 

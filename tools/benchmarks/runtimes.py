@@ -22,12 +22,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from src.device import Device
-from src.imaging import downscale
-from src.inference_runtime import BF16, F32, ONNXRUNTIME, OPENVINO, RuntimeChoice
-from src.model_store import ModelStore
-from src.plugin_api import Face
-from src.plugin_manager import PluginRegistry, build_plugin_manager
+from facecore.device import Device
+from facecore.imaging import downscale
+from facecore.inference_runtime import BF16, F32, ONNXRUNTIME, OPENVINO, RuntimeChoice
+from facecore.model_store import ModelStore
+from facecore.plugin_api import Face
+from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 from tools.benchmarks import SHARED
 from tools.common.images import read_rgb
 

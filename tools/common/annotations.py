@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 if TYPE_CHECKING:
-    from src.plugin_api import DetectedFace
+    from facecore.plugin_api import DetectedFace
 
 MATCH_IOU = 0.4
 

@@ -26,7 +26,7 @@ def list_images(paths: Iterable[Path]) -> list[Path]:
 
 def read_rgb(path: Path) -> np.ndarray:
     """The image as the service would see it (same decoder: magic bytes, EXIF orientation, RGB)."""
-    from src.imaging import decode_image
+    from facecore.imaging import decode_image
 
     return decode_image(Path(path).read_bytes())
 

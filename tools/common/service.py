@@ -14,9 +14,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from src.config import Settings, load_settings, split_list
-from src.errors import NoFaceFound
-from src.pipeline import Pipeline
+from facecore.config import Settings, load_settings, split_list
+from facecore.errors import NoFaceFound
+from facecore.pipeline import Pipeline
 
 ALL_SLUGS = ("calculator", "age", "gender", "landmarks", "pose")
 
@@ -77,16 +77,16 @@ def quiet_logs(verbose: bool = False) -> None:
 
 def build(settings: Settings) -> Pipeline:
     """The service's pipeline, created, loaded and warmed exactly as the HTTP service does it."""
-    from src.app import build_pipeline
+    from facecore.app import build_pipeline
 
     return build_pipeline(settings)
 
 
 def build_detector_only(settings: Settings) -> Pipeline:
     """The service's pipeline with only its detector loaded: for tools that never ask a face plugin."""
-    from src.model_store import ModelStore
-    from src.pipeline import load_plugin
-    from src.plugin_manager import PluginRegistry, build_plugin_manager
+    from facecore.model_store import ModelStore
+    from facecore.pipeline import load_plugin
+    from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 
     registry = PluginRegistry.from_manager(build_plugin_manager())
     pipeline = Pipeline.from_settings(settings.with_overrides(extras=()), registry)
@@ -101,7 +101,7 @@ def local_find_faces(pipeline: Pipeline, image: np.ndarray, slugs: Sequence[str]
     """The JSON body /find_faces would answer (no face = an empty result, not an error)."""
     import orjson
 
-    from src.web.dto import dumps, face_json
+    from facecore.web.dto import dumps, face_json
 
     try:
         result = pipeline.find_faces(image, threshold=threshold, limit=limit, slugs=slugs, detect_faces=detect_faces)

@@ -10,11 +10,11 @@ import zipfile
 import numpy as np
 import pytest
 
+from facecore.config import Settings
+from facecore.model_store import ModelStore
+from facecore.plugin_api import BoundingBox, DetectedFace, Face, LoadContext
+from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 from plugins.agegender.detectors import AGE_RANGES, GENDERS
-from src.config import Settings
-from src.model_store import ModelStore
-from src.plugin_api import BoundingBox, DetectedFace, Face, LoadContext
-from src.plugin_manager import PluginRegistry, build_plugin_manager
 from srcext.tensorflow.checkpoint import read_checkpoint
 from tests.reliability.helpers import ROOT
 from tests.srcext import tf_agegender

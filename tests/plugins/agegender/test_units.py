@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 
+from facecore.device import Device
+from facecore.model_store import ModelNotAvailable, ModelStore
+from facecore.plugin_api import LoadContext
+from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 from plugins.agegender.detectors import AGE_RANGES, AgeDetector, GenderDetector
 from plugins.agegender.inception_v3 import _final_side
-from src.device import Device
-from src.model_store import ModelNotAvailable, ModelStore
-from src.plugin_api import LoadContext
-from src.plugin_manager import PluginRegistry, build_plugin_manager
 
 
 def test_compreface_names_models_and_labels(monkeypatch):

@@ -6,16 +6,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from facecore.device import Device
+from facecore.imaging import decode_image, downscale
+from facecore.model_store import ModelStore
+from facecore.plugin_api import BoundingBox, DetectedFace, Face
 from plugins.dlib import models as specs
 from plugins.dlib.age_gender import AgeDetector, GenderDetector
 from plugins.dlib.calculator import Calculator
 from plugins.dlib.detector import FaceDetector
 from plugins.dlib.landmarks import Landmarks68Detector, LandmarksDetector, PoseEstimator
 from plugins.dlib.shapes import SHAPE5_KEY, SHAPE68_KEY, box_to_rect
-from src.device import Device
-from src.imaging import decode_image, downscale
-from src.model_store import ModelStore
-from src.plugin_api import BoundingBox, DetectedFace, Face
 from tests.shared_data import shared_path
 from tools.calibrate_similarity import deepface_pairs, fit_similarity_coefficients, unit
 

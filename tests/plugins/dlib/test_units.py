@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
+from facecore.plugin_api import Calculator, FaceDetector as FaceDetectorBase, FacePlugin
 from plugins.dlib import models as specs, register_plugins, scores
 from plugins.dlib.age_mapping import AGE_CLASSES, age_interval, expected_age
 from plugins.dlib.detector import FaceDetector
 from plugins.dlib.shapes import five_from_68
-from src.plugin_api import Calculator, FaceDetector as FaceDetectorBase, FacePlugin
 
 finite = st.floats(min_value=-50, max_value=50, allow_nan=False)
 
@@ -174,8 +174,8 @@ def test_importing_the_package_loads_no_heavy_module() -> None:
 
 
 def test_landmarks_read_the_68_point_model_only_when_needed(tmp_path) -> None:
+    from facecore.plugin_api import BoundingBox, DetectedFace, Face, PluginNotLoaded
     from plugins.dlib.landmarks import PoseEstimator
-    from src.plugin_api import BoundingBox, DetectedFace, Face, PluginNotLoaded
 
     pose = PoseEstimator(None)
     pose._path = tmp_path / "absent.dat"  # would fail to load: the detector's points make it unnecessary

@@ -8,9 +8,9 @@ from typing import TypeVar
 
 import numpy as np
 
-from src.device import Device
-from src.model_store import ModelStore
-from src.plugin_api import Face, Plugin
+from facecore.device import Device
+from facecore.model_store import ModelStore
+from facecore.plugin_api import Face, Plugin
 from tests.shared_data import shared_path
 
 PluginT = TypeVar("PluginT", bound=Plugin)

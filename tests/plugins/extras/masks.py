@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from src.plugin_api import Face
+from facecore.plugin_api import Face
 
 #: Colours of the drawn masks (RGB): surgical white, surgical blue, black cloth.
 MASK_COLOURS = ((235, 235, 240), (120, 170, 215), (25, 25, 30))

@@ -12,14 +12,14 @@ from typing import Callable
 
 import numpy as np
 
+from facecore.device import Device
+from facecore.model_store import ModelStore
+from facecore.plugin_api import Face, FacePlugin
 from plugins.extras.catalogue import AIZOO, FER_EMOTION, FER_GENDER, MINIFASNET
 from plugins.extras.fer import EmotionDetector, GenderDetector
 from plugins.extras.liveness import LivenessDetector
 from plugins.extras.mask import MaskDetector
 from plugins.extras.quality import QualityEstimator
-from src.device import Device
-from src.model_store import ModelStore
-from src.plugin_api import Face, FacePlugin
 from tests.plugins.extras.helpers import detected_faces, largest_face, loaded_from_shared, read_rgb
 from tests.plugins.extras.labels import DEEPFACE_GENDERS, NOT_SMILING, SMILING
 from tests.plugins.extras.masks import MASK_COLOURS, draw_eye_band, draw_mask

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from facecore.plugin_api import BoundingBox, Face
 from plugins.extras.catalogue import FER_EMOTION, FER_GENDER
 from plugins.extras.fer import EmotionDetector, EmotionScores, GenderDetector
 from plugins.extras.fer_model import EXPRESSIONS, Margin, grey_crop
-from src.plugin_api import BoundingBox, Face
 from tests.plugins.extras.helpers import largest_face, loaded_from_shared
 from tests.plugins.extras.labels import DEEPFACE_GENDERS, NOT_SMILING, SMILING
 from tests.shared_data import shared_path

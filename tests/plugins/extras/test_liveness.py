@@ -6,10 +6,10 @@ import sys
 import numpy as np
 import pytest
 
+from facecore.plugin_api import BoundingBox
 from plugins.extras.catalogue import MINIFASNET, MINIFASNET_V1SE, MINIFASNET_V2
 from plugins.extras.liveness import LivenessDetector
 from plugins.extras.liveness_model import context_box, context_crop, verdict
-from src.plugin_api import BoundingBox
 from tests.plugins.extras.helpers import detected_faces, loaded_from_shared, read_rgb
 from tests.shared_data import shared_path
 
@@ -103,7 +103,7 @@ def test_the_authors_samples_come_out_as_named(tmp_path):
 @pytest.mark.integration
 def test_without_pytorch_a_converted_model_loads_and_an_unconverted_one_says_what_to_do(tmp_path, monkeypatch):
     pytest.importorskip("torch")
-    from src.model_store import ModelNotAvailable
+    from facecore.model_store import ModelNotAvailable
 
     loaded_from_shared(LivenessDetector(MINIFASNET[0]), tmp_path / "converted", "antispoof-minifasnet")
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails, as on a machine without it

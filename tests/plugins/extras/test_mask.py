@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from facecore.plugin_api import BoundingBox, Face
 from plugins.extras.catalogue import AIZOO
 from plugins.extras.mask import GRAPH_INPUT, GRAPH_OUTPUTS, MaskDetector
 from plugins.extras.mask_model import ANCHORS, answer, decode, neighbourhood
-from src.plugin_api import BoundingBox, Face
 from tests.plugins.extras.helpers import largest_face, loaded_from_shared
 from tests.plugins.extras.masks import MASK_COLOURS, draw_eye_band, draw_mask
 from tests.shared_data import shared_path

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facecore.plugin_api import BoundingBox, DetectedFace, Face
 from plugins.extras.quality import QualityEstimator
 from plugins.extras.quality_measures import WEIGHTS, combine, exposure_component, pose_component, size_component
-from src.plugin_api import BoundingBox, DetectedFace, Face
 from tests.plugins.extras.helpers import largest_face
 from tests.shared_data import shared_path
 

@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
+from facecore.app import create_app
+from facecore.config import Settings
 from plugins.extras.catalogue import AIZOO, FER_EMOTION, FER_GENDER, MINIFASNET
-from src.app import create_app
-from src.config import Settings
 from tests.reliability.helpers import assert_same_answers_from_threads
 from tests.shared_data import shared_path
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from src.model_store import ModelNotAvailable, ModelStore
+from facecore.model_store import ModelNotAvailable, ModelStore
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +30,8 @@ def weights(weight_files: dict[str, Path]) -> dict[str, list[np.ndarray]]:
 
 @pytest.fixture(scope="session")
 def detector(tmp_path_factory: pytest.TempPathFactory):
+    from facecore.device import Device
     from plugins.facenet.detector import FaceDetector
-    from src.device import Device
 
     plugin = FaceDetector(FaceDetector.find_model(None))
     plugin.load(ModelStore(tmp_path_factory.mktemp("store"), offline=True).context_for(plugin, Device()))

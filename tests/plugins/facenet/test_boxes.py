@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facecore.boxes import nms
 from plugins.facenet import boxes as bx
-from src.boxes import nms
 
 
 def test_pyramid_starts_at_min_face_and_stops_below_12_pixels():

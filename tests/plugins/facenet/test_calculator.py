@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facecore.model_store import ModelNotAvailable, ModelStore
+from facecore.plugin_api import BoundingBox, DetectedFace, Face, LoadContext
 from plugins.facenet.calculator import Calculator, compreface_crop, prewhiten, resize_like_skimage
-from src.model_store import ModelNotAvailable, ModelStore
-from src.plugin_api import BoundingBox, DetectedFace, Face, LoadContext
 
 COMPREFACE_MODELS = {"20180402-114759": (1.1817961, 5.291995557), "20180408-102900": (1.1362496, 5.803152427),
                      "inception_resnetv1_casia_masked": (1.1145709, 4.554903071)}
@@ -57,7 +57,7 @@ def test_shrinking_smooths_like_skimage_and_keeps_the_range():
 
 def test_without_the_graph_offline_the_error_names_file_and_import_command(tmp_path):
     calculator = Calculator(Calculator.models[0])
-    from src.device import Device
+    from facecore.device import Device
 
     models = ModelStore(tmp_path, offline=True).for_plugin(calculator)
     with pytest.raises(ModelNotAvailable, match=r"20180402-114759\.pb.*tools\.download_models --from"):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facecore.boxes import order_landmarks as contract_order
+from facecore.plugin_api import PluginError
 from plugins.facenet.detector import COMPREFACE_MARGINS, MTCNN, FaceDetector
-from src.boxes import order_landmarks as contract_order
-from src.plugin_api import PluginError
 from tests.shared_data import shared_path
 from tools.eval_detector_dlib_faces import evaluate, read_boxes
 

@@ -6,8 +6,8 @@ import sys
 
 import numpy as np
 
+from facecore.plugin_api import BoundingBox, DetectedFace, Face
 from plugins.facenet.face_plugins import LandmarksDetector, PoseEstimator
-from src.plugin_api import BoundingBox, DetectedFace, Face
 
 MARKS = np.array([[30.4, 40.6], [70.5, 40.2], [50.0, 60.0], [35.0, 80.0], [65.0, 80.0]])
 
@@ -50,7 +50,7 @@ def test_pose_turns_with_the_face():
     turned[2, 0] += 12  # nose moves to the image's right
     plugin = PoseEstimator(None)
     [straight], [right] = plugin.analyze([face()]), plugin.analyze([face(turned)])
-    assert abs(right["pose"]["yaw"] - straight["pose"]["yaw"]) > 5  # the sign is src.pose's convention
+    assert abs(right["pose"]["yaw"] - straight["pose"]["yaw"]) > 5  # the sign is facecore.pose's convention
     assert abs(right["pose"]["pitch"] - straight["pose"]["pitch"]) < abs(right["pose"]["yaw"] - straight["pose"]["yaw"])
 
 
@@ -67,7 +67,7 @@ def test_package_registers_its_plugins_without_heavy_imports():
 
 
 def test_registry_names_and_kinds(monkeypatch):
-    from src.plugin_manager import PluginRegistry, build_plugin_manager
+    from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 
     monkeypatch.setenv("FACECORE_LOAD_PLUGINS", "facenet")  # other families are not this test's business
     registry = PluginRegistry.from_manager(build_plugin_manager(modules=()))

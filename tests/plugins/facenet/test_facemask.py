@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from facecore.device import Device
+from facecore.model_store import ModelNotAvailable, ModelStore
+from facecore.plugin_api import LoadContext
+from facecore.plugin_manager import PluginRegistry, build_plugin_manager
 from plugins.facenet.facemask import LABELS, MaskDetector
-from src.device import Device
-from src.model_store import ModelNotAvailable, ModelStore
-from src.plugin_api import LoadContext
-from src.plugin_manager import PluginRegistry, build_plugin_manager
 
 
 def test_compreface_s_name_slug_labels_and_files(monkeypatch):

@@ -9,8 +9,8 @@ from tests.plugins.facenet import reference
 
 
 def run(model: bytes, pixels: np.ndarray) -> dict[str, np.ndarray]:
-    from src.device import Device
-    from src.onnx_session import open_session
+    from facecore.device import Device
+    from facecore.onnx_session import open_session
 
     session = open_session(model, Device(), threads=1)
     names = [o.name for o in session.get_outputs()]

@@ -9,9 +9,9 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from src.device import Device
-from src.model_store import ModelStore
-from src.plugin_api import BoundingBox, DetectedFace, Face, Plugin
+from facecore.device import Device
+from facecore.model_store import ModelStore
+from facecore.plugin_api import BoundingBox, DetectedFace, Face, Plugin
 
 PluginT = TypeVar("PluginT", bound=Plugin)
 

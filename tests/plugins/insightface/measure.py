@@ -13,12 +13,12 @@ from typing import Sequence
 
 import numpy as np
 
+from facecore.model_store import ModelStore
+from facecore.plugin_api import Face, ModelSpec, Plugin
 from plugins.insightface.calculator import Calculator
 from plugins.insightface.catalogue import CALCULATORS, GENDERAGE
 from plugins.insightface.detector import FaceDetector
 from plugins.insightface.genderage import AgeDetector, GenderDetector
-from src.model_store import ModelStore
-from src.plugin_api import Face, ModelSpec, Plugin
 from tests.plugins.insightface.helpers import load_from, local_store, read_rgb, whole_face
 from tests.shared_data import DATASETS, MODELS
 

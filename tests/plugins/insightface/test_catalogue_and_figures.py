@@ -6,10 +6,10 @@ import sys
 import pytest
 
 import plugins.insightface
+from facecore.model_store import ModelNotAvailable
 from plugins.insightface.calculator import Calculator
 from plugins.insightface.catalogue import CALCULATORS, DETECTORS, GENDERAGE, LANDMARKS106
 from plugins.insightface.detector import FaceDetector
-from src.model_store import ModelNotAvailable
 
 
 def test_registration_and_defaults():

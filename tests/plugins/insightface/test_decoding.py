@@ -6,13 +6,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from facecore.boxes import nms, order_landmarks
 from plugins.insightface.blob import Normalisation, fit_input, to_blob
 from plugins.insightface.boxes import Candidates, to_faces
 from plugins.insightface.retinaface import MxnetRetinaFaceDecoder, SsdRetinaFaceDecoder, mxnet_anchors, ssd_priors
 from plugins.insightface.router import UnknownDetectorLayout, decoder_for
 from plugins.insightface.scrfd import ScrfdDecoder, anchor_centres
 from plugins.insightface.yunet import YunetDecoder
-from src.boxes import nms, order_landmarks
 
 
 def fake_session(outputs: list[tuple[str, list]]) -> SimpleNamespace:
@@ -131,8 +131,8 @@ def test_router_picks_each_layout_and_refuses_unknown_ones():
 
 def test_centred_crop_maps_back_per_axis_for_a_whole_non_square_image():
     """detect_faces=false on a 200x100 image: the crop's corner (192, 192) is the image's (200, 100)."""
+    from facecore.plugin_api import BoundingBox, DetectedFace, Face
     from plugins.insightface.crops import centred
-    from src.plugin_api import BoundingBox, DetectedFace, Face
 
     face = Face(np.zeros((100, 200, 3), dtype=np.uint8), DetectedFace(BoundingBox(0, 0, 200, 100), 1.0),
                 whole_image=True)

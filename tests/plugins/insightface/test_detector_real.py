@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facecore.model_store import ModelNotAvailable
 from plugins.insightface.detector import FaceDetector
 from plugins.insightface.router import UnknownDetectorLayout
-from src.model_store import ModelNotAvailable
 from tests.plugins.insightface.helpers import load_from, local_store, read_rgb, two_output_graph
 from tests.shared_data import shared_path
 
@@ -68,7 +68,7 @@ def test_an_unknown_onnx_layout_is_refused_by_name(tmp_path):
 
 
 def test_a_missing_model_of_ones_own_says_where_to_put_it(tmp_path):
-    from src.model_store import ModelStore
+    from facecore.model_store import ModelStore
 
     detector = FaceDetector(FaceDetector.custom_model("my_scrfd"))
     with pytest.raises(ModelNotAvailable, match="insightface/detector/my_scrfd/my_scrfd.onnx"):

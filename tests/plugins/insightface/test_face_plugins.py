@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facecore.plugin_api import BoundingBox, DetectedFace, Face, ModelFile, ModelSpec
 from plugins.insightface.calculator import Calculator
 from plugins.insightface.catalogue import CALCULATORS, GENDERAGE
 from plugins.insightface.genderage import AgeDetector, GenderDetector, decode
 from plugins.insightface.landmarks import Landmarks2d106Detector, LandmarksDetector
 from plugins.insightface.pose import PoseEstimator
-from src.plugin_api import BoundingBox, DetectedFace, Face, ModelFile, ModelSpec
 from tests.plugins.insightface.helpers import landmarks106_stand_in, load_from, local_store, read_rgb, tiny_embedder
 from tests.plugins.insightface.measure import mxnet_plugin, scrfd
 from tests.shared_data import shared_path

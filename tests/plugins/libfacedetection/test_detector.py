@@ -5,11 +5,11 @@ import dataclasses
 
 import pytest
 
+from facecore.device import Device
+from facecore.errors import StartupError
+from facecore.model_store import ModelStore
+from facecore.pipeline import load_plugin
 from plugins.libfacedetection.detector import YUNET, YUNET_UPSCALED, FaceDetector, openmp_thread_setter
-from src.device import Device
-from src.errors import StartupError
-from src.model_store import ModelStore
-from src.pipeline import load_plugin
 from tests.plugins.insightface.helpers import read_rgb
 from tests.shared_data import shared_path
 
@@ -46,7 +46,7 @@ def test_the_bundled_openmp_runtime_is_found():
 @pytest.mark.integration
 @pytest.mark.parametrize("model", [YUNET_UPSCALED, YUNET], ids=lambda m: m.name)
 def test_couple_has_two_faces_with_landmarks_inside(tmp_path, model):
-    from src.imaging import downscale
+    from facecore.imaging import downscale
 
     detector = loaded(tmp_path, model)
     small, _ = downscale(read_rgb(shared_path("datasets/deepface/couple.jpg")), 640)  # as the pipeline does
@@ -76,7 +76,7 @@ def test_finds_the_43_dlib_faces(tmp_path, model):
 def test_wider_average_precision_on_the_first_photos(tmp_path):
     """The default detector through the service's pipeline on 20 WIDER photos (measured 40.3 / 90.4 for
     the 640 px YuNet-s of OpenCV's zoo on the same photos; 162 photos: docs/detectors.md)."""
-    from src.config import Settings
+    from facecore.config import Settings
     from tools.benchmark_wider import read_set, score
     from tools.common.service import build_detector_only
 

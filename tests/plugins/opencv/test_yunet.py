@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from facecore.model_store import ModelStore
 from plugins.opencv.yunet import MODELS, FaceDetector
-from src.model_store import ModelStore
 from tests.plugins.insightface.helpers import load_from, local_store, read_rgb
 from tests.shared_data import shared_path
 
