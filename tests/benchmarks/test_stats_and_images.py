@@ -28,7 +28,7 @@ def test_summary_rates_and_mean_per_face():
 
 def _run(label: str, workers: int, wall_s: float, repeat: int) -> RunSummary:
     return RunSummary(label, workers, 10, 10, wall_s, [100.0 * wall_s], 100.0, {"calculator": 9.5},
-                      extra={"repeat": repeat})
+                      extra={"repeat": repeat}, cpu_s=wall_s * 2)  # 2 cores busy: CPU ms per image = 200 x wall
 
 
 def test_table_ratios_pair_runs_of_the_same_repeat():
@@ -42,7 +42,10 @@ def test_table_ratios_pair_runs_of_the_same_repeat():
     assert ratios(runs, ours, ("face_recognition, upsample 1", 2)) == [2.5, 4.0]
     assert ratios(runs, ours, ("insightface (FaceAnalysis)", 2)) == [1.25, 1.0]
     lines = table(runs).splitlines()
-    assert "| 3.25 (2.50-4.00) | 1.12 (1.00-1.25) | 1.50 (1.00-2.00) |" in lines[4]  # medians of per-repeat ratios
+    assert ratios(runs, ours, ("insightface (FaceAnalysis)", 2), cpu=True) == [1.25, 1.0]
+    # medians of per-repeat ratios: face_recognition, InsightFace (images/s, then CPU), the older commit
+    assert "| 3.25 (2.50-4.00) | 1.12 (1.00-1.25) | 1.12 (1.00-1.25) | 1.50 (1.00-2.00) |" in lines[4]
+    assert "| 900 (800-1000) |" in lines[4]  # CPU ms per image
     assert lines[5].endswith("| - |") and "calculator 9.5" in lines[4]  # the older commit has no older row
     assert "| 2.25 (2.00-2.50) |" in lines[4]  # images/s median (range) over the repeats
 

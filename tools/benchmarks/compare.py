@@ -100,13 +100,17 @@ def _key(run: RunSummary) -> tuple[str, int]:
     return run.label, run.workers
 
 
-def ratios(runs: Sequence[RunSummary], row: tuple[str, int], reference: tuple[str, int]) -> list[float]:
-    """images/s of ``row`` over ``reference``, one ratio per repeat in which both ran."""
+def ratios(runs: Sequence[RunSummary], row: tuple[str, int], reference: tuple[str, int],
+           cpu: bool = False) -> list[float]:
+    """images/s of ``row`` over ``reference`` (``cpu``: the reference's CPU ms per image over the row's), one ratio
+    per repeat in which both ran."""
     by_repeat: dict[int, dict[tuple[str, int], RunSummary]] = {}
     for run in runs:
         by_repeat.setdefault(run.extra.get("repeat", 0), {})[_key(run)] = run
-    return [found[row].images_per_s / found[reference].images_per_s
-            for found in by_repeat.values() if row in found and reference in found]
+    pairs = [(found[row], found[reference]) for found in by_repeat.values() if row in found and reference in found]
+    if cpu:
+        return [ref.cpu_ms_per_image / ours.cpu_ms_per_image for ours, ref in pairs]
+    return [ours.images_per_s / ref.images_per_s for ours, ref in pairs]
 
 
 def baseline_of(label: str, labels: Sequence[str]) -> str | None:
@@ -116,24 +120,29 @@ def baseline_of(label: str, labels: Sequence[str]) -> str | None:
     return next((other for other in labels if "default plugins @ " in other), None)
 
 
+HEADER = ("| system | procs / concurrency | images | faces | images/s | p50 ms | p95 ms | CPU ms per image "
+          "| per-face ms | RSS MB | x face_recognition (2 procs) | x InsightFace (2 procs) "
+          "| x InsightFace, CPU per image | x older commit (same concurrency) |")
+
+
 def table(runs: Sequence[RunSummary]) -> str:
     """One row per system and workers: medians (ranges) over the repeats and the ratios within each repeat."""
     keys = list(dict.fromkeys(_key(r) for r in runs))
     labels = [label for label, _ in keys]
-    lines = ["| system | procs / concurrency | images | faces | images/s | p50 ms | p95 ms | per-face ms | RSS MB | "
-             "x face_recognition (2 procs) | x InsightFace (2 procs) | x older commit (same concurrency) |",
-             "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
+    lines = [HEADER, "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
     for key in keys:
         rows = [r for r in runs if _key(r) == key]
         first = rows[0]
-        parts = ", ".join(f"{k} {_fmt(v)}" for k, v in first.per_face_ms.items())
         older = baseline_of(key[0], labels)
-        lines.append(
-            f"| {key[0]} | {key[1]} | {first.images} | {first.faces} "
-            f"| {_spread([r.images_per_s for r in rows], 2)} | {_spread([r.p(50) for r in rows], 0)} "
-            f"| {_spread([r.p(95) for r in rows], 0)} | {parts} | {_fmt(statistics.median(r.rss_mb for r in rows), 0)} "
-            f"| {_spread(ratios(runs, key, FACE_RECOGNITION_2), 2)} | {_spread(ratios(runs, key, INSIGHTFACE_2), 2)} "
-            f"| {_spread(ratios(runs, key, (older, key[1])), 2) if older else '-'} |")
+        cells = [key[0], str(key[1]), str(first.images), str(first.faces),
+                 _spread([r.images_per_s for r in rows], 2), _spread([r.p(50) for r in rows], 0),
+                 _spread([r.p(95) for r in rows], 0), _spread([r.cpu_ms_per_image for r in rows], 0),
+                 ", ".join(f"{k} {_fmt(v)}" for k, v in first.per_face_ms.items()),
+                 _fmt(statistics.median(r.rss_mb for r in rows), 0),
+                 _spread(ratios(runs, key, FACE_RECOGNITION_2), 2), _spread(ratios(runs, key, INSIGHTFACE_2), 2),
+                 _spread(ratios(runs, key, INSIGHTFACE_2, cpu=True), 2),
+                 _spread(ratios(runs, key, (older, key[1])), 2) if older else "-"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

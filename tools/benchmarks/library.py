@@ -89,7 +89,8 @@ def run_peer(peer: Peer, python: Path, images: list[Path], procs: int, rounds: i
             sum(r["encode_ms"] for r in rows) / faces
     return RunSummary(label, procs, len(rows), faces, data["wall_s"],
                       [r["latency_ms"] for r in rows], sum(p["rss_mb"] for p in data["processes"]), per_face,
-                      extra={"faces_by_image": {Path(r["image"]).name: r["faces"] for r in rows}})
+                      extra={"faces_by_image": {Path(r["image"]).name: r["faces"] for r in rows}},
+                      cpu_s=sum(p.get("cpu_s", float("nan")) for p in data["processes"]))
 
 
 def run_library(python: Path, images: list[Path], procs: int, upsample: int, rounds: int) -> RunSummary:

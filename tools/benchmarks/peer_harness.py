@@ -37,6 +37,7 @@ def worker(paths: list[str], make: MakeProcessor, options: dict, start: Any, job
             images.append(handle.read())
     process(images[0])  # warm-up, untimed
     start.wait()
+    cpu_started = time.process_time()
     while True:
         index = jobs.get()
         if index is None:
@@ -44,8 +45,9 @@ def worker(paths: list[str], make: MakeProcessor, options: dict, start: Any, job
         started = time.perf_counter()
         faces, detect_ms, encode_ms = process(images[index])
         results.put(("image", index, (time.perf_counter() - started) * 1000.0, faces, detect_ms, encode_ms))
+    cpu_s = time.process_time() - cpu_started  # every thread of this process, the library's own pools too
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    results.put(("rss", rss_mb(), peak))
+    results.put(("rss", rss_mb(), peak, cpu_s))
 
 
 def run(paths: list[str], procs: int, rounds: int, make: MakeProcessor, options: dict) -> dict:
@@ -72,7 +74,7 @@ def run(paths: list[str], procs: int, rounds: int, make: MakeProcessor, options:
             if len(images) == len(order):
                 wall = time.perf_counter() - started
         else:
-            rss.append({"rss_mb": values[0], "peak_rss_mb": values[1]})
+            rss.append({"rss_mb": values[0], "peak_rss_mb": values[1], "cpu_s": values[2]})
     for process in workers:
         process.join(timeout=60)
     return {"procs": procs, "wall_s": wall, "images": images, "processes": rss, **options}

@@ -135,6 +135,14 @@ class Service:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the master and every worker have used so far."""
+        import psutil
+
+        assert self.process is not None
+        master = psutil.Process(self.process.pid)
+        return sum(sum(p.cpu_times()[:2]) for p in [master, *master.children(recursive=True)])
+
     def rss_mb(self) -> float:
         """Resident memory of the master and every worker, summed (shared pages count once per process)."""
         import psutil
@@ -179,16 +187,19 @@ def load(service: Service, images: list[Path], concurrency: int, rounds: int, la
 
     _warm(service, payloads[0], params)
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    cpu_before, client_before = service.cpu_s(), time.process_time()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    cpu_s, client_cpu_s = service.cpu_s() - cpu_before, time.process_time() - client_before
     face_times = [t for r in records for t in r["times"]]
     summary = RunSummary(label, concurrency, len(records), len(face_times), wall, [r["latency_ms"] for r in records],
                          service.rss_mb(), mean_per_face(face_times),
-                         errors=sum(1 for r in records if r["status"] == 0 or r["status"] >= 500))
+                         errors=sum(1 for r in records if r["status"] == 0 or r["status"] >= 500), cpu_s=cpu_s)
+    summary.extra["client_cpu_ms_per_image"] = 1000.0 * client_cpu_s / max(len(records), 1)
     summary.extra["faces_by_image"] = {r["image"]: len(r["times"]) for r in records}
     summary.extra["statuses"] = sorted({r["status"] for r in records})
     return summary
