@@ -29,8 +29,13 @@ case "${1:-}" in
             --rounds 20 --peers none --concurrency 1 --configs default,bf16,baseline --json .cache/bench/targets-selfie.json
         "$PYTHON" -m tools.benchmarks.compare "${COMMON[@]}" --images 20 --rounds 2 --concurrency 1,2 \
             --configs hog,default,bf16,baseline,insightface --json .cache/bench/targets-portraits.json
-        exec "$PYTHON" -m tools.benchmarks.compare "${COMMON[@]}" --image-dir ../shared/datasets/dlib-faces --images 10 \
-            --rounds 4 --concurrency 1,2 --configs hog,default,bf16,baseline,insightface --json .cache/bench/targets-dlibfaces.json ;;
+        "$PYTHON" -m tools.benchmarks.compare "${COMMON[@]}" --image-dir ../shared/datasets/dlib-faces --images 10 \
+            --rounds 4 --concurrency 1,2 --configs hog,default,bf16,baseline,insightface --json .cache/bench/targets-dlibfaces.json
+        # InsightFace against the service on its files alone: longer runs, more repeats (each run above lasts seconds)
+        PEER=(--repeats 5 --peers insightface --library-procs 2 --configs insightface --concurrency 2)
+        "$PYTHON" -m tools.benchmarks.compare "${PEER[@]}" --images 20 --rounds 8 --json .cache/bench/targets-insightface-640.json
+        exec "$PYTHON" -m tools.benchmarks.compare "${PEER[@]}" --image-dir ../shared/datasets/dlib-faces --images 10 \
+            --max-side 0 --rounds 16 --json .cache/bench/targets-insightface-dlibfaces.json ;;
 esac
 CONCURRENCY="${1:-1}"
 ENDPOINT="${2:-find_faces}"
