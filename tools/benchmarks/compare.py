@@ -237,7 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out += [f"start-up to ready ({args.processes} workers, models loaded and warmed): {name} "
             f"{_spread(seconds, 1)} s" for name, seconds in startups.items()]
     what = (f"{len(args.photos)} given photo(s)" if args.photos else f"{args.images} photos from {args.image_dir}")
-    out.append(f"{what} shrunk to {args.max_side} px, {args.rounds} round(s), {args.repeats} interleaved repeat(s); "
+    size = f"shrunk to {args.max_side} px" if args.max_side > 0 else "as they are"
+    out.append(f"{what} {size}, {args.rounds} round(s), {args.repeats} interleaved repeat(s); "
                f"{os.cpu_count()} CPUs, load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
                f"total {time.perf_counter() - started:.0f} s")
     sys.stdout.write("\n".join(out) + "\n")
