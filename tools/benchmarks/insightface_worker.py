@@ -12,7 +12,10 @@ from __future__ import annotations
 import argparse
 import time
 
-import peer_harness  # the sibling module: this script's folder is on sys.path
+try:
+    import peer_harness  # run as a script in the peer's venv: this file's folder is on sys.path
+except ModuleNotFoundError:  # imported from the project
+    from tools.benchmarks import peer_harness
 
 
 def make_processor(options: dict) -> peer_harness.Processor:
