@@ -74,6 +74,18 @@ def package_path(source: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / rel
 
 
+def archive_member(names: list[str], member: str, sole_fallback: bool = True) -> str | None:
+    """The zip entry that is ``member`` (at the root or under folders). With ``sole_fallback``, an archive whose
+    only file of ``member``'s type has another name gives that file: a download is of one model's own archive,
+    whose single weights file some publishers name differently (unlike ``--from``, which searches many zips)."""
+    found = next((n for n in names if n == member or n.endswith("/" + member)), None)
+    if found is not None or not sole_fallback:
+        return found
+    suffix = Path(member).suffix
+    same_type = [n for n in names if not n.endswith("/") and suffix and n.endswith(suffix)]
+    return same_type[0] if len(same_type) == 1 else None
+
+
 def gdrive_url(file_id: str) -> str:
     return f"https://drive.google.com/uc?export=download&id={file_id}"
 
@@ -189,8 +201,7 @@ class ModelStore:
         for archive in sorted(folder.rglob("*.zip")):
             try:
                 with zipfile.ZipFile(archive) as bundle:
-                    name = next((n for n in bundle.namelist() if n == file.member
-                                 or n.endswith("/" + file.member)), None)
+                    name = archive_member(bundle.namelist(), file.member, sole_fallback=False)
                     if name is not None:
                         with bundle.open(name) as src, open(scratch / "member", "wb") as dst:
                             shutil.copyfileobj(src, dst, CHUNK)
@@ -242,8 +253,7 @@ class ModelStore:
                 payload = Path(tmp) / "member"
                 try:
                     with zipfile.ZipFile(raw) as archive:
-                        name = next((n for n in archive.namelist()
-                                     if n == file.member or n.endswith("/" + file.member)), None)
+                        name = archive_member(archive.namelist(), file.member)
                         if name is None:
                             raise ModelNotAvailable(spec.name, file.filename, f"{file.member} not in archive {url}")
                         with archive.open(name) as src, open(payload, "wb") as dst:

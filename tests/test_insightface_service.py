@@ -123,6 +123,7 @@ def test_the_8_thread_tests_cover_every_builtin_plugin():
     covered |= {"insightface.FaceDetector", "opencv.FaceDetector", "insightface.Calculator"}
     covered |= {s.split("@")[0] for s in THREAD_EXTRAS.split()}
     covered |= set(EXTRAS_FAMILY)  # tests/plugins/extras/test_service.py runs them from 8 threads
+    covered.add("insightface.facemask.MaskDetector")  # tests/plugins/insightface/test_facemask_oracle.py
     compreface = load_settings(COMPREFACE_DEFAULT)  # tests/test_compreface_builds.py, 8 threads
     covered |= {s.split("@")[0] for s in (compreface.detector, compreface.calculator, *compreface.extras)}
     assert builtin <= covered, f"not run from 8 threads: {sorted(builtin - covered)}"

@@ -93,6 +93,24 @@ def test_zip_member(tmp_path):
     assert path.read_bytes() == PAYLOAD
 
 
+def test_download_of_a_one_weights_file_archive_takes_it_whatever_its_name(tmp_path):
+    """A model's own archive (CompreFace's mask zips) with one file of the declared type under another name."""
+    def archive(*members: str) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as bundle:
+            bundle.writestr("model/", b"")
+            for name in members:
+                bundle.writestr(name, PAYLOAD if name.endswith(".params") else b"x")
+        return buffer.getvalue()
+
+    declared = ModelSpec("m", (ModelFile("net.params", "gdrive:abc", member="net.params"),))
+    store = ModelStore(tmp_path / "one", downloader=serve(archive("model/other_name.params", "model/readme.txt")))
+    assert store.ensure("fam", "mask", declared)["net.params"].read_bytes() == PAYLOAD
+    two = ModelStore(tmp_path / "two", downloader=serve(archive("a.params", "b.params")))
+    with pytest.raises(ModelNotAvailable, match="net.params not in archive"):  # ambiguous: no guess
+        two.ensure("fam", "mask", declared)
+
+
 def test_import_from_folder_is_verified(tmp_path):
     source = tmp_path / "incoming"
     source.mkdir()

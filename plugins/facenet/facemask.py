@@ -8,17 +8,17 @@ files (the graph's object metadata and the variables), and ``srcext.keras`` conv
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from facecore import plugin_api as api
+from plugins.compreface_mask import LABELS, LICENCE, OnnxMaskClassifier
 from plugins.facenet.calculator import compreface_crop
 
-LABELS = ("without_mask", "with_mask", "mask_weared_incorrect")
 INPUT_SIZE = 100
 CONVERTER_VERSION = "1"
-LICENCE = "CompreFace (Apache-2.0); trained on MAFA and Kaggle mask datasets, whose terms apply"
+__all__ = ["LABELS", "MaskDetector"]
 SAVEDMODEL_FILES = {"saved_model.pb": "saved_model.pb", "variables.index": "variables/variables.index",
                     "variables.data-00000-of-00001": "variables/variables.data-00000-of-00001"}
 
@@ -58,36 +58,15 @@ def cubic_100(face: api.Face) -> np.ndarray:
                       dtype=np.float32)
 
 
-class MaskDetector(api.FacePlugin):
+class MaskDetector(OnnxMaskClassifier):
     """``{"mask": {"value": "without_mask" | "with_mask" | "mask_weared_incorrect", "probability"}}``."""
 
     name = "facenet.facemask.MaskDetector"
-    slug = "mask"
     models = (savedmodel_zip("inception_v3_on_mafa_kaggle123", "1nhmv4Pd8nnV8XHv6vlf6RCpwQLow78zS"),)
-    requires_detection = True  # CompreFace leaves mask out of detect_faces=false answers
-    thread_safe = True  # an ONNX Runtime session
 
-    def __init__(self, model: api.ModelSpec | None = None) -> None:
-        super().__init__(model)
-        self.session: Any = None
-
-    def load(self, ctx: api.LoadContext) -> None:
-        from facecore.device import describe_session
-        from facecore.onnx_session import open_session
-
+    def onnx_model(self, ctx: api.LoadContext) -> Path:
         assert self.model is not None
-        path = converted_keras(self.model, ctx.models.files(), ctx.models.folder)
-        self.session = open_session(path, ctx.device)
-        self.input_name = self.session.get_inputs()[0].name
-        self.device_description = describe_session(self.session)
+        return converted_keras(self.model, ctx.models.files(), ctx.models.folder)
 
-    def probabilities(self, faces: Sequence[api.Face]) -> np.ndarray:
-        session = self.loaded(self.session)
-        if not faces:
-            return np.zeros((0, len(LABELS)), dtype=np.float32)
-        batch = np.stack([cubic_100(face) for face in faces])
-        return np.asarray(session.run(None, {self.input_name: batch})[0], dtype=np.float32)
-
-    def analyze(self, faces: Sequence[api.Face]) -> list[dict[str, Any]]:
-        return [{"mask": {"value": LABELS[int(row.argmax())], "probability": float(row.max())}}
-                for row in self.probabilities(faces)]
+    def batch(self, faces: Sequence[api.Face]) -> np.ndarray:
+        return np.stack([cubic_100(face) for face in faces])

@@ -40,19 +40,21 @@ def local_onnx(name: str) -> ModelSpec:
                      options={"format": "onnx", "onnx": f"{name}.onnx"})
 
 
+#: CompreFace's models first, in its code's order: its first tuple is what a name without ``@model`` means there
+#: (its README names retinaface_r50_v1 / arcface_r100_v1 as defaults, which its code does not use).
 DETECTORS = (
-    mxnet_archive("retinaface_r50_v1", "1LZ5h9f_YC5EdbIZAqVba9TKHipi90JBj"),
     mxnet_archive("retinaface_mnet025_v1", "1ggNFFqpe0abWz6V1A82rnxD6fyxB8W2c"),
     mxnet_archive("retinaface_mnet025_v2", "1EYTMxgcNdlvoL1fSC8N1zkaWrX75ZoNL", landmark_std=0.2),
+    mxnet_archive("retinaface_r50_v1", "1LZ5h9f_YC5EdbIZAqVba9TKHipi90JBj"),
     pack_model("det_10g", "buffalo_l", "det_10g.onnx", threshold=0.5),
     pack_model("det_2.5g", "buffalo_m", "det_2.5g.onnx", threshold=0.5),
     pack_model("det_500m", "buffalo_s", "det_500m.onnx", threshold=0.5),
 )
 
 CALCULATORS = (
-    mxnet_archive("arcface_r100_v1", "11xFaEHIQLNze3-2RUV1cQfT-q6PKKfYp", coefficients=R100_COEFFICIENTS),
     mxnet_archive("arcface_mobilefacenet", "17TpxpyHuUc1ZTm3RIbfvhnBcZqhyKszV",
                   coefficients=(1.26538905, 5.552089201)),
+    mxnet_archive("arcface_r100_v1", "11xFaEHIQLNze3-2RUV1cQfT-q6PKKfYp", coefficients=R100_COEFFICIENTS),
     mxnet_archive("arcface_resnet34", "1ECp5XrLgfEAnwyTYFEhJgIsOAw6KaHa7", coefficients=(1.2462842, 5.981636853)),
     mxnet_archive("arcface_resnet50", "1a9nib4I9OIVORwsqLB0gz0WuLC32E8gf", coefficients=(1.2375747, 5.973354538)),
     mxnet_archive("arcface-r50-msfdrop75", "1gNuvRNHCNgvFtz7SjhW82v2-znlAYaRO",

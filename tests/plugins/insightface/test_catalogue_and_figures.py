@@ -15,8 +15,11 @@ from plugins.insightface.detector import FaceDetector
 def test_registration_and_defaults():
     names = [cls.__name__ for cls in plugins.insightface.register_plugins()]
     assert names == ["FaceDetector", "Calculator", "AgeDetector", "GenderDetector", "LandmarksDetector",
-                     "Landmarks2d106Detector", "PoseEstimator"]
-    assert DETECTORS[0].name == "retinaface_r50_v1" and GENDERAGE[0].name == "genderage_v1"
+                     "Landmarks2d106Detector", "PoseEstimator", "MaskDetector"]
+    # CompreFace's code's first tuples: what its names without @model mean
+    assert DETECTORS[0].name == "retinaface_mnet025_v1" and CALCULATORS[0].name == "arcface_mobilefacenet"
+    assert [m.name for m in DETECTORS[:3]] == ["retinaface_mnet025_v1", "retinaface_mnet025_v2", "retinaface_r50_v1"]
+    assert GENDERAGE[0].name == "genderage_v1"
     assert {"det_10g", "det_2.5g", "det_500m", "retinaface_mnet025_v1", "retinaface_mnet025_v2"} <= {
         m.name for m in DETECTORS}
     assert {"w600k_r50", "w600k_mbf", "glintr100", "mobileface_v2", "arcface_resnet50"} <= {m.name for m in CALCULATORS}
@@ -27,7 +30,7 @@ def test_sources_are_the_official_locations():
     det = next(m for m in DETECTORS if m.name == "det_10g")
     assert det.files[0].source == "https://github.com/deepinsight/insightface/releases/download/v0.7/buffalo_l.zip"
     assert det.files[0].member == "det_10g.onnx" and "non-commercial" in det.licence
-    r50 = DETECTORS[0].files[0]
+    r50 = next(m for m in DETECTORS if m.name == "retinaface_r50_v1").files[0]
     assert r50.source == "gdrive:1LZ5h9f_YC5EdbIZAqVba9TKHipi90JBj" and r50.member is None
     mobileface = next(m for m in CALCULATORS if m.name == "mobileface_v2")
     assert mobileface.licence == "MIT" and all(f.source.startswith(

@@ -48,7 +48,7 @@ def test_calculator_runs_the_batch_in_one_call_and_matches_one_by_one(tmp_path):
 
 def test_compreface_names_keep_their_similarity_coefficients():
     coefficients = {m.name: m.similarity_coefficients for m in CALCULATORS}
-    assert CALCULATORS[0].name == "arcface_r100_v1"
+    assert CALCULATORS[0].name == "arcface_mobilefacenet"  # CompreFace's first tuple
     assert coefficients["arcface_mobilefacenet"] == (1.26538905, 5.552089201)
     assert coefficients["arcface-r100-msfdrop75"] == (1.224676, 6.322647217)
     assert coefficients["arcface-r50-msfdrop75"] == (1.2350148, 7.071431642)
