@@ -34,13 +34,15 @@ class CentredCrop:
         return (np.asarray(points, dtype=np.float64) - self.matrix[:, 2]) / scale
 
 
-def centred(face: Face, size: int) -> CentredCrop:
-    """The box-centred crop of ``size`` pixels used by InsightFace's attribute and 106-point models."""
+def centred(face: Face, size: int, stretch_whole_image: bool = True) -> CentredCrop:
+    """The box-centred crop of ``size`` pixels used by InsightFace's attribute and 106-point models. A whole-image
+    face (``detect_faces=false``) is resized to the crop, unless ``stretch_whole_image`` is false: then its box,
+    the whole image, is cropped like any box (CompreFace's 106-point plugin: the image in the crop's middle 2/3)."""
     def make(f: Face) -> CentredCrop:
         import cv2
 
         box = f.detection.box
-        if f.whole_image:
+        if f.whole_image and stretch_whole_image:
             height, width = f.image.shape[:2]
             scale_x, scale_y = size / width, size / height
             matrix = np.array([[scale_x, 0.0, 0.0], [0.0, scale_y, 0.0]])
@@ -51,4 +53,4 @@ def centred(face: Face, size: int) -> CentredCrop:
         matrix = np.array([[scale, 0.0, size / 2 - cx * scale], [0.0, scale, size / 2 - cy * scale]])
         pixels = cv2.warpAffine(f.image, matrix, (size, size), borderValue=0.0)
         return CentredCrop(pixels, matrix)
-    return face.crop(f"centred{size}", make)
+    return face.crop(f"centred{size}" if stretch_whole_image or not face.whole_image else f"boxed{size}", make)

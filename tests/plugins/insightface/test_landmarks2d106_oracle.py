@@ -6,7 +6,8 @@ batch norms, PReLU, ``fc1`` of 212 values, then a training head) with random wei
 statistics, and saves it with ``save_checkpoint`` as ``2d106det-symbol.json`` + ``2d106det-0000.params``. Zipped as
 CompreFace's ``2d106det.zip``, imported with ``tools.download_models --from``: our points equal those of
 CompreFace's code path run by MXNet (its crop, ``fc1_output`` of a bound Module, ``(pred + 1) * 96``, the inverse
-affine transform). The same network as an ONNX file placed as the pack's ``2d106det.onnx`` answers the same.
+affine transform), for detected faces and for a ``detect_faces=false`` whole-image face. The same network as
+an ONNX file placed as the pack's ``2d106det.onnx`` answers the same.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.mxnet_oracle]
 SELECTION = "insightface.Landmarks2d106Detector@2d106det"
 IMAGE = ROOT / "sample_images" / "astronaut.png"
 BOXES = ((180, 60, 320, 240), (100, 150, 260, 250))  # integer centres: CompreFace's box.center is exact
+WHOLE = (0, 0, 512, 512)  # detect_faces=false: CompreFace's box is the whole (512x512) image
 SIZE = 192
 
 BUILD_AND_RUN = textwrap.dedent("""
@@ -118,12 +120,13 @@ def oracle(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("mxnet-2d106det")
     image = cv2.cvtColor(cv2.imread(str(IMAGE)), cv2.COLOR_BGR2RGB)
-    crops, matrices = zip(*(compreface_crop(image, box) for box in BOXES))
+    crops, matrices = zip(*(compreface_crop(image, box) for box in (*BOXES, WHOLE)))
     np.save(folder / "crops.npy", np.stack(crops))
     run_script(BUILD_AND_RUN, str(folder), str(folder / "crops.npy"), str(folder / "fc1.npy"))
     fc1 = np.load(folder / "fc1.npy")
     expected = [compreface_points(row, matrix) for row, matrix in zip(fc1, matrices)]
     faces = [Face(image, DetectedFace(BoundingBox(*map(float, box)), 0.99)) for box in BOXES]
+    faces.append(Face(image, DetectedFace(BoundingBox(*map(float, WHOLE)), 1.0), whole_image=True))
     return folder, faces, expected
 
 
