@@ -30,7 +30,7 @@ from tests.srcext.mxnet_oracle import relative_error, run_script
 pytestmark = [pytest.mark.integration, pytest.mark.mxnet_oracle]
 SELECTION = "insightface.Landmarks2d106Detector@2d106det"
 IMAGE = ROOT / "sample_images" / "astronaut.png"
-BOXES = ((180, 60, 320, 240), (100, 150, 260, 250))  # integer centres: CompreFace's box.center is exact
+BOXES = ((180.6, 60.2, 321.9, 240.4), (100.0, 150.5, 261.3, 250.8))  # detector floats; CompreFace truncates
 WHOLE = (0, 0, 512, 512)  # detect_faces=false: CompreFace's box is the whole (512x512) image
 SIZE = 192
 
@@ -97,7 +97,7 @@ def compreface_crop(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[
     """CompreFace's ``transform``: scale 192 * 2/3 / the longer side, box centre to the crop centre."""
     import cv2
 
-    x_min, y_min, x_max, y_max = box
+    x_min, y_min, x_max, y_max = (int(value) for value in box)  # BoundingBoxDTO's int converters
     scale = SIZE * 2 / 3.0 / max(x_max - x_min, y_max - y_min)
     cx, cy = (x_min + x_max) // 2 * scale, (y_min + y_max) // 2 * scale
     matrix = np.array([[scale, 0.0, SIZE / 2 - cx], [0.0, scale, SIZE / 2 - cy]])
