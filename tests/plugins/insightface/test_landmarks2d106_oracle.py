@@ -6,8 +6,8 @@ batch norms, PReLU, ``fc1`` of 212 values, then a training head) with random wei
 statistics, and saves it with ``save_checkpoint`` as ``2d106det-symbol.json`` + ``2d106det-0000.params``. Zipped as
 CompreFace's ``2d106det.zip``, imported with ``tools.download_models --from``: our points equal those of
 CompreFace's code path run by MXNet (its crop, ``fc1_output`` of a bound Module, ``(pred + 1) * 96``, the inverse
-affine transform), for detected faces and for a ``detect_faces=false`` whole-image face. The same network as
-an ONNX file placed as the pack's ``2d106det.onnx`` answers the same.
+affine transform), for detected faces and for a ``detect_faces=false`` whole-image face, in-process and over HTTP
+(``/find_faces``). The same network as an ONNX file placed as the pack's ``2d106det.onnx`` answers the same.
 """
 from __future__ import annotations
 
@@ -34,11 +34,11 @@ BOXES = ((180.6, 60.2, 321.9, 240.4), (100.0, 150.5, 261.3, 250.8))  # detector 
 WHOLE = (0, 0, 512, 512)  # detect_faces=false: CompreFace's box is the whole (512x512) image
 SIZE = 192
 
-BUILD_AND_RUN = textwrap.dedent("""
+BUILD = textwrap.dedent("""
     import sys
     import numpy as np
     import mxnet as mx
-    folder, crops_path, out_path = sys.argv[1:4]
+    folder = sys.argv[1]
     rng = np.random.default_rng(7)
     s = mx.sym
     x = s.Variable("data")
@@ -78,7 +78,13 @@ BUILD_AND_RUN = textwrap.dedent("""
         low, high = (0.5, 1.5) if name.endswith("moving_var") else (-0.2, 0.2)
         aux[name] = mx.nd.array(rng.uniform(low, high, shape).astype(np.float32))
     mx.model.save_checkpoint(folder + "/2d106det", 0, net, args, aux)
+""")
 
+COMPREFACE_FORWARD = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import mxnet as mx
+    folder, crops_path, out_path = sys.argv[1:4]
     # CompreFace's Landmarks2d106Detector._landmark_model and predict_landmark2d106, batch of one each
     sym, arg_params, aux_params = mx.model.load_checkpoint(folder + "/2d106det", 0)
     model = mx.mod.Module(symbol=sym.get_internals()["fc1_output"], context=mx.cpu(), label_names=None)
@@ -113,18 +119,27 @@ def compreface_points(fc1: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return pred @ inverse[:, :2].T + inverse[:, 2]
 
 
+def mxnet_points(folder, image: np.ndarray, boxes) -> list[np.ndarray]:
+    """MXNet's points for ``boxes`` of ``image`` by CompreFace's code path, from the checkpoint in ``folder``."""
+    crops, matrices = zip(*(compreface_crop(image, box) for box in boxes))
+    np.save(folder / "crops.npy", np.stack(crops))
+    run_script(COMPREFACE_FORWARD, str(folder), str(folder / "crops.npy"), str(folder / "fc1.npy"))
+    return [compreface_points(row, matrix) for row, matrix in zip(np.load(folder / "fc1.npy"), matrices)]
+
+
+def read_image() -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(cv2.imread(str(IMAGE)), cv2.COLOR_BGR2RGB)
+
+
 @pytest.fixture(scope="module")
 def oracle(tmp_path_factory):
     """The MXNet-saved model files, the faces, and MXNet's points for them by CompreFace's code path."""
-    import cv2
-
     folder = tmp_path_factory.mktemp("mxnet-2d106det")
-    image = cv2.cvtColor(cv2.imread(str(IMAGE)), cv2.COLOR_BGR2RGB)
-    crops, matrices = zip(*(compreface_crop(image, box) for box in (*BOXES, WHOLE)))
-    np.save(folder / "crops.npy", np.stack(crops))
-    run_script(BUILD_AND_RUN, str(folder), str(folder / "crops.npy"), str(folder / "fc1.npy"))
-    fc1 = np.load(folder / "fc1.npy")
-    expected = [compreface_points(row, matrix) for row, matrix in zip(fc1, matrices)]
+    run_script(BUILD, str(folder))
+    image = read_image()
+    expected = mxnet_points(folder, image, (*BOXES, WHOLE))
     faces = [Face(image, DetectedFace(BoundingBox(*map(float, box)), 0.99)) for box in BOXES]
     faces.append(Face(image, DetectedFace(BoundingBox(*map(float, WHOLE)), 1.0), whole_image=True))
     return folder, faces, expected
@@ -153,6 +168,7 @@ def test_compreface_zip_imported_gives_mxnets_points_and_the_pack_file_too(oracl
     assert converted.is_file() and not (model_dir / "2d106det.onnx").exists()
     for actual, wanted in zip(served_points(root, faces), expected):
         assert relative_error(actual, wanted) < 1e-4
+    served_over_http_as_mxnet_says(folder, root)
 
     pack_root = tmp_path / "pack-models"  # the pack's form: 2d106det.onnx in the model folder
     pack_dir = pack_root / "insightface" / "landmarks2d106" / "2d106det"
@@ -160,3 +176,31 @@ def test_compreface_zip_imported_gives_mxnets_points_and_the_pack_file_too(oracl
     shutil.copyfile(converted, pack_dir / "2d106det.onnx")
     for actual, wanted in zip(served_points(pack_root, faces), expected):
         assert relative_error(actual, wanted) < 1e-4
+
+
+def served_over_http_as_mxnet_says(folder, root) -> None:
+    """``/find_faces`` with the imported model: for the detected face (its JSON box is CompreFace's integer box) and
+    with ``detect_faces=false``, the points are MXNet's, rounded to the nearest pixel."""
+    from facecore.app import create_app
+    from facecore.config import load_settings
+
+    env = {"FACECORE_LOAD_PLUGINS": "facenet,insightface,dlib", "FACE_DETECTION_PLUGIN": "facenet.FaceDetector",
+           "CALCULATION_PLUGIN": "dlib.Calculator", "EXTRA_PLUGINS": SELECTION, "MODELS_ROOT": str(root),
+           "MODELS_OFFLINE": "true"}
+    client = create_app(load_settings(env)).test_client()
+    answers = []
+    for detect in ("true", "false"):
+        response = client.post("/find_faces", data={"file": (IMAGE.open("rb"), "face.png"),
+                                                    "face_plugins": "landmarks2d106", "detect_faces": detect})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        body = response.get_json()
+        assert body["plugins_versions"]["landmarks2d106"] == SELECTION
+        answers.extend(body["result"])
+    detected, whole = answers
+    box = detected["box"]
+    boxes = [(box["x_min"], box["y_min"], box["x_max"], box["y_max"]), WHOLE]
+    for result, wanted in zip((detected, whole), mxnet_points(folder, read_image(), boxes)):
+        served = np.asarray(result["landmarks2d106"])
+        assert served.shape == (106, 2) and result["landmarks"] == result["landmarks2d106"]
+        near_half = np.abs(wanted - np.floor(wanted) - 0.5) < 1e-3  # where rounding may go either way
+        assert np.all((served == np.rint(wanted)) | near_half)
