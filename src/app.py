@@ -8,6 +8,7 @@ import time
 
 from flask import Flask, Response, g, request
 
+from facecore import refused_start
 from facecore.config import Settings, load_settings
 from facecore.errors import StartupError
 from facecore.logs import configure
@@ -20,6 +21,7 @@ from facecore.web.headers import request_id
 from facecore.web.limits import Limits, RequestGuard
 from facecore.web.metrics import Metrics, enable_multiprocess
 from facecore.web.routing import endpoint_of
+from facecore.worker_exit import skip_native_exit_handlers
 
 log = logging.getLogger("facecore")
 
@@ -87,18 +89,19 @@ def _log_requests(app: Flask) -> None:
         return response
 
 
-#: uWSGI's exit status for a worker whose app failed to load: with ``need-app`` the master then stops the
-#: whole server (any other status and it would replace the worker, forever).
-UWSGI_FAILED_APP_CODE = 22
-
-
 def wsgi_app() -> Flask:
-    """uWSGI's entry (``module = facecore.app:wsgi_app()``): load everything, or stop the server with one line."""
+    """uWSGI's entry (``module = facecore.app:wsgi_app()``): load everything, or stop the server with one line
+    and exit status 2 (:mod:`facecore.refused_start`)."""
     try:
-        return create_app()
+        app = create_app()
+        skip_native_exit_handlers()  # after every native library is loaded: see src/worker_exit.py
+        return app
     except StartupError as error:
         log.critical("cannot start: %s", error)
-        sys.exit(UWSGI_FAILED_APP_CODE)
+    except Exception:  # noqa: BLE001 - a bug in a plugin's load must stop the start too, not loop
+        log.critical("cannot start: unexpected error while loading", exc_info=True)
+    refused_start.record_refusal()
+    sys.exit(refused_start.UWSGI_FAILED_APP_CODE)
 
 
 def main() -> None:
@@ -107,7 +110,7 @@ def main() -> None:
         app = create_app(settings)
     except StartupError as error:
         print(f"cannot start: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise SystemExit(refused_start.EXIT_REFUSED_START) from None
     log.info("serving on port %d", settings.port)
     app.run(host="0.0.0.0", port=settings.port, threaded=True)  # noqa: S104 - a container service
 

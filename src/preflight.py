@@ -5,7 +5,7 @@ that hang. These checks run first - ``make run`` calls ``python -m facecore.pref
 binds, and uWSGI's master imports :mod:`facecore.uwsgi_preflight` (uwsgi.ini ``shared-import``) before it
 forks - and a failure is one line on stderr and exit status 2, as ``python -m facecore.app`` does.
 Models are not loaded here (that is each worker's job); a worker that cannot load them stops the whole
-server (exit status 22, uWSGI's ``need-app``), see :func:`facecore.app.wsgi_app`.
+server (uWSGI's ``need-app``) with exit status 2 as well, see :mod:`facecore.refused_start`.
 """
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from typing import Mapping
 
 from facecore.config import Settings, load_settings
 from facecore.errors import StartupError
+from facecore.refused_start import EXIT_REFUSED_START
 
-EXIT_BAD_SETTING = 2
+EXIT_BAD_SETTING = EXIT_REFUSED_START
 
 
 def check_configuration(env: Mapping[str, str] | None = None) -> Settings:

@@ -1,7 +1,8 @@
 """Request limits enforced at the WSGI level, before Flask reads a byte: the body cap and back-pressure.
 
-Why here and not in Flask: a declared ``Content-Length`` over the cap is refused without reading the
-body; a chunked body (no ``Content-Length``) is read with the cap applied while reading - uWSGI does
+Why here and not in Flask: a declared ``Content-Length`` over the cap is refused without parsing the
+body (under uWSGI, whose fastrouter has received it already, a bounded part is read and dropped so the
+413 reaches the client); a chunked body (no ``Content-Length``) is read with the cap applied while reading - uWSGI does
 not de-chunk (its HTTP router passes chunked bodies raw), so it is read through ``uwsgi.chunked_read``
 into one growing buffer, at most :data:`MAX_CHUNKS` chunks; and a request waiting for a free slot has
 not yet had its body read, chunked or not, so a queue of waiting requests costs no memory. Which
@@ -11,6 +12,7 @@ the spelling of the path.
 from __future__ import annotations
 
 import io
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -24,15 +26,25 @@ from facecore.web.headers import common_headers
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
 CHUNK_TIMEOUT_S = 10
+#: A chunked body streams to the worker (uWSGI's fastrouter buffers only a declared length, uwsgi.ini):
+#: it must arrive whole within this many seconds, else 408 and the worker is free again.
+CHUNKED_BODY_S = 10
 #: A body of 20 MB in 1-byte chunks is 20 million reads: refused past this many chunks.
 MAX_CHUNKS = 65_536
 #: Past the cap, this much more of a chunked body is read and dropped so the client can read the 413.
 DRAIN_BYTES = 1024 * 1024
+#: A body refused for its declared length is read and dropped up to this much, under uWSGI only (below).
+DRAIN_BUFFERED_BYTES = 64 * 1024 * 1024
 
 
 class LengthRequired(FaceServiceError):
     status = 411
     reason = "Length Required"
+
+
+class BodyTimeout(FaceServiceError):
+    status = 408
+    reason = "Request Timeout"
 
 
 @dataclass(frozen=True)
@@ -101,8 +113,15 @@ def read_chunked(environ: dict, cap: int) -> bytes | None:
         raise LengthRequired("A request body needs a Content-Length or chunked encoding") from None
     body = bytearray()  # one buffer: a list of a million 1-byte objects cost 2 GB
     over = 0
+    deadline = time.monotonic() + CHUNKED_BODY_S
     for _ in range(MAX_CHUNKS):
-        chunk = uwsgi.chunked_read(CHUNK_TIMEOUT_S)
+        left_s = deadline - time.monotonic()
+        if left_s <= 0:
+            raise BodyTimeout(f"Request body not received within {CHUNKED_BODY_S} s")
+        try:
+            chunk = uwsgi.chunked_read(max(1, min(CHUNK_TIMEOUT_S, math.ceil(left_s))))
+        except OSError:  # uWSGI's own timeout between chunks, or the client went away
+            raise BodyTimeout(f"Request body not received within {CHUNKED_BODY_S} s") from None
         if not chunk:
             return None if over else bytes(body)
         if over or len(body) + len(chunk) > cap:
@@ -112,6 +131,25 @@ def read_chunked(environ: dict, cap: int) -> bytes | None:
             continue
         body += chunk
     raise PayloadTooLarge(f"Request body is sent in more than {MAX_CHUNKS} chunks")
+
+
+def drain_buffered_body(environ: dict, length: int) -> None:
+    """Under uWSGI, read and drop up to :data:`DRAIN_BUFFERED_BYTES` of a body refused for its declared length.
+
+    uWSGI's fastrouter has received the whole body before the worker sees the request (uwsgi.ini) and is
+    still writing it to the worker: a worker that answers 413 and closes with the body unread resets that
+    connection and the client never sees the 413. Reading a local socket costs milliseconds per 10 MB;
+    past the bound the connection is closed (the client gets no answer). Other servers stream the body
+    from the client: nothing is read there.
+    """
+    if "uwsgi.version" not in environ:
+        return
+    remaining = min(length, DRAIN_BUFFERED_BYTES)
+    try:
+        while remaining > 0 and (piece := environ["wsgi.input"].read(min(remaining, 65536))):
+            remaining -= len(piece)
+    except OSError:
+        pass  # the client or the router gave up: nothing to answer
 
 
 class RequestGuard:
@@ -129,6 +167,7 @@ class RequestGuard:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         length = declared_length(environ)
         if length is not None and length > self.limits.max_body_bytes:
+            drain_buffered_body(environ, length)
             return error_response(environ, start_response, self._too_large())
         if self.endpoint(environ) not in self.image_endpoints:
             return self.app(environ, start_response)

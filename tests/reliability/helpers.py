@@ -144,11 +144,11 @@ class UwsgiServer:
         raise AssertionError(f"uWSGI not ready in {timeout} s:\n{self.log()}")
 
     def workers(self) -> list[int]:
-        """The worker processes: the master's children but its HTTP router (uwsgi.ini ``http``)."""
+        """The worker processes: the master's children but its HTTP router and fastrouter (uwsgi.ini)."""
         import psutil
 
         assert self.process is not None
-        routers = {int(pid) for pid in re.findall(r"spawned uWSGI http \d+ \(pid: (\d+)\)", self.log_path.read_text(errors="replace"))}
+        routers = {int(pid) for pid in re.findall(r"spawned uWSGI (?:http|fastrouter) \d+ \(pid: (\d+)\)", self.log_path.read_text(errors="replace"))}
         return sorted(child.pid for child in psutil.Process(self.process.pid).children() if child.pid not in routers)
 
     def log(self) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import time
 import tracemalloc
 import types
 from urllib.parse import unquote
@@ -194,6 +195,31 @@ def test_chunked_body_in_tiny_chunks_costs_its_size_not_an_object_per_chunk(app,
     finally:
         tracemalloc.stop()
     assert peak < 20 * chunks, f"{peak} bytes traced for {2 * chunks} bytes of body"
+
+
+class DribblingUwsgi(FakeUwsgi):
+    """Chunks that each take ``every_s`` to arrive."""
+
+    def __init__(self, guard, chunks: int, every_s: float) -> None:
+        super().__init__(guard, chunks, 1)
+        self.every_s = every_s
+
+    def chunked_read(self, timeout: int) -> bytes:
+        time.sleep(self.every_s)
+        return super().chunked_read(timeout)
+
+
+def test_chunked_body_dribbled_past_the_deadline_is_408_and_frees_the_worker(app, monkeypatch):
+    """A chunked body streams to the worker (no router buffers it): it gets CHUNKED_BODY_S in all."""
+    monkeypatch.setattr(limits_module, "CHUNKED_BODY_S", 1)
+    fake = DribblingUwsgi(app.extensions["facecore.guard"], chunks=20, every_s=0.3)
+    monkeypatch.setitem(sys.modules, "uwsgi", fake)
+    seen: list[str] = []
+    started = time.monotonic()
+    body = b"".join(app.wsgi_app(chunked_environ(), lambda status, headers: seen.append(status)))
+    assert seen[0].startswith("408") and json.loads(body)["message"].startswith("408 Request Timeout")
+    assert time.monotonic() - started < 2.0 and fake.left > 10  # cut at the deadline, most chunks unread
+    assert app.extensions["facecore.guard"].limiter.in_flight == 0
 
 
 def test_chunked_body_in_too_many_chunks_is_refused(app, monkeypatch):

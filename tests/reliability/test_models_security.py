@@ -37,7 +37,7 @@ def test_uwsgi_entry_exits_with_one_line_naming_the_file(tmp_path, monkeypatch, 
         monkeypatch.setenv(name, value)
     with caplog.at_level(logging.CRITICAL), pytest.raises(SystemExit) as stopped:
         wsgi_app()
-    assert stopped.value.code == 22  # uWSGI's failed-app status: need-app stops the server
+    assert stopped.value.code == 22  # uWSGI's failed-app status: need-app stops the server (the master exits 2)
     assert any(YUNET_FILE in r.getMessage() and r.getMessage().startswith("cannot start") for r in caplog.records)
 
 

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -49,14 +50,32 @@ def test_uwsgi_stops_on_a_bad_setting_with_exit_2_and_one_line(plugin_dir, tmp_p
 
 
 def test_uwsgi_stops_when_a_worker_cannot_load(plugin_dir, tmp_path):
-    """A model that fails in the worker (not knowable before) stops the server instead of a respawn loop."""
+    """A model that fails in the worker (not knowable before) stops the server instead of a respawn loop,
+    with the exit status of every other refused start (it was uWSGI's failed-app status, 22)."""
     server = UwsgiServer(plugin_dir, tmp_path / "uwsgi.log", FAIL_LOAD="model file x.onnx is missing",
                          UWSGI_PROCESSES="2").start(wait=False)
     code, lines = stopped(server)
-    assert code == 22, lines[-5:]  # uWSGI's failed-app status (need-app)
+    assert code == 2, lines[-5:]
     failures = [line for line in lines if "cannot start" in line]
     assert 1 <= len(failures) <= 2, lines[-20:]  # once per worker, never respawned
     assert "x.onnx is missing" in failures[0]
+
+
+def test_python_m_facecore_app_stops_when_a_model_cannot_load_with_exit_2(plugin_dir):
+    env = UwsgiServer(plugin_dir, Path(os.devnull), FAIL_LOAD="model file x.onnx is missing").env
+    done = subprocess.run([sys.executable, "-m", "facecore.app"], cwd=ROOT, capture_output=True, text=True, env=env,
+                          timeout=STOP_WITHIN_S)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines()[-1] == "cannot start: model file x.onnx is missing"
+
+
+def test_make_run_stops_when_a_model_cannot_load_with_exit_2(plugin_dir):
+    env = UwsgiServer(plugin_dir, Path(os.devnull), FAIL_LOAD="model file x.onnx is missing").env
+    done = subprocess.run(["make", "--no-print-directory", "run"], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=STOP_WITHIN_S)
+    assert done.returncode == 2, done.stderr[-2000:]  # make's own status for any failed recipe: not enough
+    assert done.stderr.rstrip().endswith("] Error 2"), done.stderr[-2000:]  # uWSGI's status, as make reports it
+    assert "cannot start: model file x.onnx is missing" in done.stderr
 
 
 def make_run(port: int, **env: str) -> subprocess.CompletedProcess:
