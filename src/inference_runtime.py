@@ -2,6 +2,8 @@
 
 ``INFERENCE_BACKEND`` and ``INFERENCE_PRECISION`` take a default and per-plugin overrides by slug, e.g.
 ``INFERENCE_BACKEND="onnxruntime calculator:openvino"``, ``INFERENCE_PRECISION="f32 calculator:bf16"``.
+``int8`` runs a statically quantized copy of the model on ONNX Runtime: only a plugin that has such a copy takes
+it (``dlib.Calculator``, whose copy ``python -m tools.benchmarks.quantize`` writes into the model store).
 Both runtimes read the same ONNX files. ``auto`` takes what :data:`AUTO_OPENVINO_F32` (measured on this CPU,
 docs/benchmarks.md) says is faster for the plugin; with bf16 it is OpenVINO (only OpenVINO has it, and it was
 faster on every model); on a CUDA GPU, or without the openvino package, ONNX Runtime. bf16 runs where the CPU
@@ -24,8 +26,11 @@ log = logging.getLogger(__name__)
 
 ONNXRUNTIME, OPENVINO, AUTO = "onnxruntime", "openvino", "auto"
 BACKENDS = (ONNXRUNTIME, OPENVINO, AUTO)
-F32, BF16 = "f32", "bf16"
-PRECISIONS = (F32, BF16)
+F32, BF16, INT8 = "f32", "bf16", "int8"
+PRECISIONS = (F32, BF16, INT8)
+#: ONNX operators only a quantized graph holds: int8 never runs an f32 model while saying int8
+QUANTIZED_OPS = frozenset({"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger",
+                           "MatMulInteger"})
 #: Plugins whose models OpenVINO f32 ran faster than ONNX Runtime f32 (CPU time, 1 thread, interleaved rounds:
 #: MTCNN 1.35x; the dlib ResNet 0.98x, age 0.93x and gender 0.87x stay on ONNX Runtime). Unmeasured: ONNX Runtime.
 AUTO_OPENVINO_F32 = frozenset({"facenet.FaceDetector"})
@@ -42,6 +47,8 @@ class RuntimeChoice:
         """``auto`` made concrete for the plugin named ``plugin`` (``backend.Class``), see the module's doc."""
         if self.backend != AUTO:
             return self
+        if self.precision == INT8:
+            return RuntimeChoice(ONNXRUNTIME, INT8)
         faster = self.precision == BF16 or plugin in AUTO_OPENVINO_F32
         if faster and openvino_installed() and not wants_gpu:
             return RuntimeChoice(OPENVINO, self.precision)
@@ -62,6 +69,15 @@ class RuntimePlan:
         return dict(self.per_slug).get(slug, self.default)
 
 
+class ModelNotQuantized(ValueError):
+    """``int8`` was asked for a model that is not a quantized graph."""
+
+
+def is_quantized(graph_ops: set[str]) -> bool:
+    """True for a graph holding quantization operators (``graph_ops``: the op types of its nodes)."""
+    return bool(QUANTIZED_OPS & graph_ops)
+
+
 def openvino_installed() -> bool:
     return importlib.util.find_spec("openvino") is not None
 
@@ -74,9 +90,12 @@ def parse_plan(backend: str, precision: str) -> RuntimePlan:
     per_slug = {slug: RuntimeChoice(backends.get(slug, backend_default), precisions.get(slug, precision_default))
                 for slug in sorted({*backends, *precisions})}
     for slug, choice in [("", default), *per_slug.items()]:
-        if choice.backend == ONNXRUNTIME and choice.precision != F32:
-            where = f" for {slug}" if slug else ""
+        where = f" for {slug}" if slug else ""
+        if choice.backend == ONNXRUNTIME and choice.precision == BF16:
             raise ValueError(f"INFERENCE_PRECISION={choice.precision}{where} needs INFERENCE_BACKEND=openvino or auto")
+        if choice.backend == OPENVINO and choice.precision == INT8:
+            raise ValueError(f"INFERENCE_PRECISION=int8{where} runs on ONNX Runtime (a quantized copy of the model): "
+                             "INFERENCE_BACKEND=onnxruntime or auto")
     return RuntimePlan(default, tuple(per_slug.items()))
 
 

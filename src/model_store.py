@@ -141,8 +141,28 @@ class ModelStore:
         return path
 
     def ensure(self, backend: str, slug: str, spec: ModelSpec) -> dict[str, Path]:
-        """Return ``{filename: local path}`` for every file of ``spec``, fetching what is missing."""
-        return {f.filename: self.ensure_file(backend, slug, spec, f) for f in spec.files}
+        """Return ``{filename: local path}`` for every file of ``spec`` (or of the form in the store, see
+        :meth:`form_in_store`), fetching what is missing."""
+        chosen = self.form_in_store(backend, slug, spec)
+        try:
+            return {f.filename: self.ensure_file(backend, slug, chosen, f) for f in chosen.files}
+        except ModelNotAvailable as error:
+            if chosen is not spec or spec.alternative is None:
+                raise
+            other = ", ".join(f"{f.filename} ({self.url(f)})" for f in spec.alternative.files)
+            raise ModelNotAvailable(spec.name, error.filename,
+                                    f"{error.reason}; or, in its place, {other}") from None
+
+    def form_in_store(self, backend: str, slug: str, spec: ModelSpec) -> ModelSpec:
+        """``spec``, or its ``alternative`` when only the alternative's files are in the store."""
+        alternative = spec.alternative
+        if alternative is None or self._holds(backend, slug, spec) or not self._holds(backend, slug, alternative):
+            return spec
+        return alternative
+
+    def _holds(self, backend: str, slug: str, spec: ModelSpec) -> bool:
+        folder = self.model_dir(backend, slug, spec.name)
+        return all((folder / f.filename).is_file() for f in spec.files if not f.source.startswith("package:"))
 
     def ensure_file(self, backend: str, slug: str, spec: ModelSpec, file: ModelFile) -> Path:
         if file.source.startswith("package:"):
@@ -167,7 +187,20 @@ class ModelStore:
     def import_from(self, backend: str, slug: str, spec: ModelSpec, folder: Path) -> list[Path]:
         """Copy files obtained elsewhere into the store, verified where a checksum is known; returns the
         files copied. A file declared as a zip member is also found inside the zips of ``folder``, as the zips
-        were downloaded. A file missing from ``folder`` but already in the store is verified and kept."""
+        were downloaded. A file missing from ``folder`` but already in the store is verified and kept.
+        When ``spec``'s files are not there, its ``alternative``'s are imported instead."""
+        try:
+            return self._import_files(backend, slug, spec, folder)
+        except ModelNotAvailable as error:
+            if spec.alternative is None:
+                raise
+            try:
+                return self._import_files(backend, slug, spec.alternative, folder)
+            except ModelNotAvailable as second:
+                raise ModelNotAvailable(spec.name, f"{error.filename} or {second.filename}",
+                                        f"{error.reason}; nor its other form: {second.reason}") from None
+
+    def _import_files(self, backend: str, slug: str, spec: ModelSpec, folder: Path) -> list[Path]:
         imported = []
         for file in spec.files:
             if file.source.startswith("package:"):
@@ -347,6 +380,10 @@ class PluginModels:
     def files(self) -> dict[str, Path]:
         """``{filename: local path}`` of every file of the model, fetched and verified where needed."""
         return self.store.ensure(self.backend, self.slug, self.model)
+
+    def form(self) -> ModelSpec:
+        """The model as it is in the store: the declared one, or its ``alternative`` when only that is there."""
+        return self.store.form_in_store(self.backend, self.slug, self.model)
 
     def file(self, filename: str) -> Path:
         """One file of the model (see :meth:`files`)."""

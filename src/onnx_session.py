@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from facecore.device import Device, onnx_providers
-from facecore.inference_runtime import OPENVINO, OpenVinoSession, openvino_device
+from facecore.inference_runtime import INT8, OPENVINO, ModelNotQuantized, OpenVinoSession, is_quantized, openvino_device
 
 #: The smallest normal float32. Anything nearer zero (but not zero) is subnormal.
 SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
@@ -40,6 +40,9 @@ def open_session(model: Path | bytes, device: Device, threads: int | None = None
     release_memory_after_runs(options)
     source: str | bytes = model if isinstance(model, bytes) else str(model)
     proto = onnx_model(model)
+    if choice.precision == INT8 and not is_quantized({node.op_type for node in proto.graph.node}):
+        raise ModelNotQuantized("INFERENCE_PRECISION=int8 was asked for a plugin that has no int8 copy of its model "
+                                "(dlib.Calculator has one: python -m tools.benchmarks.quantize writes it)")
     if flush_subnormal_weights(proto):
         source = proto.SerializeToString()
     session = onnxruntime.InferenceSession(source, sess_options=options, providers=onnx_providers(device))

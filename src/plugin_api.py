@@ -45,6 +45,9 @@ class ModelSpec:
     licence: str = "unknown"
     similarity_coefficients: tuple[float, float] | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: The same model in another form under the same name (CompreFace's MXNet zip for an ONNX pack member):
+    #: used when only its files are in the store or in an import folder; downloads fetch ``files``.
+    alternative: "ModelSpec | None" = None
 
 
 @dataclass(frozen=True)

@@ -121,3 +121,25 @@ def test_every_exif_orientation_matches_pillows_transpose(orientation):
     image.save(out, format="PNG", exif=exif.tobytes())
     expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(out.getvalue()))).convert("RGB"))
     assert np.array_equal(decode_image(out.getvalue()), expected)
+
+
+@pytest.mark.parametrize("orientation", [1, 6, 8])
+def test_jpegs_decode_to_pillows_pixels_through_opencv(monkeypatch, orientation):
+    """RGB and grey JPEGs take OpenCV's decoder (Pillow's band conversion is never called) and give exactly the
+    pixels Pillow gives, turned upright by the EXIF orientation as before."""
+    from PIL import ImageOps
+
+    import facecore.imaging
+
+    photo = Image.open(shared_path("datasets/deepface/couple.jpg"))
+    exif = photo.getexif()
+    exif[0x0112] = orientation
+    samples = []
+    for image in (photo, photo.convert("L")):
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=90, exif=exif.tobytes())
+        samples.append(out.getvalue())
+    expected = [np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")) for data in samples]
+    monkeypatch.setattr(facecore.imaging, "_to_rgb_array", lambda image: pytest.fail("Pillow decoded a JPEG"))
+    for data, want in zip(samples, expected):
+        assert np.array_equal(decode_image(data), want)

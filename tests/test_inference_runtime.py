@@ -12,8 +12,10 @@ from facecore.inference_runtime import (
     AUTO,
     BF16,
     F32,
+    INT8,
     ONNXRUNTIME,
     OPENVINO,
+    ModelNotQuantized,
     RuntimeChoice,
     RuntimePlan,
     openvino_installed,
@@ -40,6 +42,7 @@ def test_a_default_and_overrides_per_plugin():
     ("Calc-ulator:openvino", "", "is not"),
     ("onnxruntime", "bf16", "needs INFERENCE_BACKEND=openvino"),
     ("openvino calculator:onnxruntime", "calculator:bf16", "bf16 for calculator needs"),
+    ("openvino", "calculator:int8", "int8 for calculator runs on ONNX Runtime"),
 ])
 def test_bad_values_are_refused(backend, precision, message):
     with pytest.raises(ValueError, match=message):
@@ -118,3 +121,14 @@ def test_an_intel_gpu_openvino_does_not_see_falls_back_to_the_cpu(caplog, monkey
     assert openvino_device(1) == "GPU.1"
     monkeypatch.setattr(openvino.Core, "available_devices", property(lambda self: ["CPU"]))
     assert openvino_device(0) == "CPU" and "running on the CPU" in caplog.text
+
+
+def test_int8_runs_on_onnxruntime_even_under_auto():
+    plan = parse_plan("auto", "calculator:int8")
+    assert plan.for_slug("calculator").resolved(False, "dlib.Calculator") == RuntimeChoice(ONNXRUNTIME, INT8)
+    assert plan.for_slug("age") == RuntimeChoice(AUTO, F32)
+
+
+def test_int8_refuses_a_model_that_is_not_quantized():
+    with pytest.raises(ModelNotQuantized, match="no int8 copy"):
+        open_session(dynamic_conv(), Device(runtime=RuntimeChoice(ONNXRUNTIME, INT8)))

@@ -185,3 +185,34 @@ def test_models_of_ones_own_with_one_name_in_two_plugins_do_not_collide(tmp_path
     (store.model_dir("fam", "calculator", "mine") / "model.onnx").write_bytes(b"altered")
     with pytest.raises(ModelNotAvailable, match="checksum mismatch"):
         store.ensure("fam", "calculator", mine)
+
+
+def with_zip_alternative() -> ModelSpec:
+    """A pack member, or in its place a zip of another form (as 2d106det: ONNX pack or CompreFace's MXNet zip)."""
+    return ModelSpec("m", spec(sha256=None).files,
+                     alternative=ModelSpec("m", (ModelFile("m.zip", "gdrive:someid"),), options={"format": "zip"}))
+
+
+def test_the_alternative_form_is_imported_and_used_when_only_it_is_there(tmp_path):
+    downloads, store = tmp_path / "downloads", ModelStore(tmp_path / "root", offline=True)
+    downloads.mkdir()
+    (downloads / "m.zip").write_bytes(PAYLOAD)
+    model = with_zip_alternative()
+    [imported] = store.import_from("fam", "slug", model, downloads)
+    assert imported.name == "m.zip" and imported.read_bytes() == PAYLOAD
+    assert store.form_in_store("fam", "slug", model) is model.alternative
+    assert set(store.ensure("fam", "slug", model)) == {"m.zip"}
+    (imported.parent / "m.onnx").write_bytes(PAYLOAD)  # the declared form, once present, wins
+    assert store.form_in_store("fam", "slug", model) is model
+    assert set(store.ensure("fam", "slug", model)) == {"m.onnx"}
+
+
+def test_import_without_either_form_names_both(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelNotAvailable, match=r"m\.onnx.*or.*m\.zip"):
+        ModelStore(tmp_path / "root", offline=True).import_from("fam", "slug", with_zip_alternative(), tmp_path / "empty")
+
+
+def test_offline_without_either_form_names_both(tmp_path):
+    with pytest.raises(ModelNotAvailable, match=r"m\.onnx.*or, in its place, m\.zip \(https://drive"):
+        ModelStore(tmp_path, offline=True).ensure("fam", "slug", with_zip_alternative())

@@ -11,6 +11,8 @@ from typing import Any, ClassVar, Protocol, Sequence
 import numpy as np
 
 from facecore.align import resize_whole
+from facecore.inference_runtime import INT8
+from facecore.model_store import ModelNotAvailable
 from facecore.plugin_api import Calculator as CalculatorBase, Face, LoadContext, ModelSpec
 from plugins.dlib import models as specs
 from plugins.dlib.shapes import SHAPE5_KEY, face_chip, face_shape, shape_predictor
@@ -21,6 +23,22 @@ DESCRIPTOR_SIZE = 128
 #: ``whole_image`` option values: resize the whole (already aligned) image, or align it with the predictor.
 WHOLE_RESIZE = "resize"
 WHOLE_ALIGN = "align"  # the 5-point predictor on the whole-image box: more accurate on LFW crops
+
+
+def int8_path(folder: Path) -> Path:
+    """Where the int8 copy of the ResNet lives in the model store (``tools.benchmarks.quantize`` writes it)."""
+    return folder / "int8" / "resnet_int8.onnx"
+
+
+def int8_copy(folder: Path) -> Path:
+    """The int8 copy, or a clear error saying how to make it (it needs calibration photos, so it is not
+    made at start-up)."""
+    path = int8_path(folder)
+    if not path.exists():
+        raise ModelNotAvailable(specs.RESNET_SPEC.name, path.name,
+                                f"INFERENCE_PRECISION=calculator:int8 needs the int8 copy {path}: write it once with "
+                                "python -m tools.benchmarks.quantize --calibration PHOTO_FOLDER (docs/benchmarks.md)")
+    return path
 
 
 class ChipEmbedder(Protocol):
@@ -93,8 +111,10 @@ class Calculator(CalculatorBase):
             return
         from srcext.dlib import convert_cached
 
-        converted = ctx.models.folder / "onnx"
-        onnx_embedder = OnnxEmbedder(convert_cached(files[specs.RESNET.filename], converted), ctx.device)
+        path = convert_cached(files[specs.RESNET.filename], ctx.models.folder / "onnx")
+        if ctx.device.runtime.precision == INT8:
+            path = int8_copy(ctx.models.folder)
+        onnx_embedder = OnnxEmbedder(path, ctx.device)
         self._embedder = onnx_embedder
         self.device_description = onnx_embedder.device_description
 

@@ -2,9 +2,11 @@
 
 ONNX packs: zips of the InsightFace v0.7 release, one member per model (no checksum is published; the
 store records the sha256 of the first download). CompreFace's MXNet models: Google Drive zips whose
-file names vary, kept whole and unpacked by :mod:`plugins.insightface.mxnet_bridge`.
+file names vary, kept whole and unpacked by :mod:`plugins.insightface.loading`.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 from facecore.plugin_api import ModelFile, ModelSpec
 
@@ -84,6 +86,10 @@ GENDERAGE = (
     pack_model("genderage", "buffalo_l", "genderage.onnx", head="logits3", size=96),
 )
 
+#: Downloaded from the pack; CompreFace's MXNet zip (``2d106det-symbol.json`` + ``2d106det-0000.params``, whose
+#: ``fc1`` CompreFace reads) is accepted in its place, converted into ``from-mxnet/``.
 LANDMARKS106 = (
-    pack_model("2d106det", "buffalo_l", "2d106det.onnx", size=192),
+    replace(pack_model("2d106det", "buffalo_l", "2d106det.onnx", size=192),
+            alternative=mxnet_archive("2d106det", "18cL35hF2exZ8u4pfLKWjJGxF0ySuYM2o", size=192, output="fc1",
+                                      convert_into="from-mxnet")),
 )

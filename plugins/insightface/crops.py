@@ -34,21 +34,29 @@ class CentredCrop:
         return (np.asarray(points, dtype=np.float64) - self.matrix[:, 2]) / scale
 
 
-def centred(face: Face, size: int) -> CentredCrop:
-    """The box-centred crop of ``size`` pixels used by InsightFace's attribute and 106-point models."""
+def centred(face: Face, size: int, compreface_box: bool = False) -> CentredCrop:
+    """The box-centred crop of ``size`` pixels used by InsightFace's attribute and 106-point models. A whole-image
+    face (``detect_faces=false``) is resized to the crop. With ``compreface_box`` (CompreFace's 106-point plugin),
+    the box is CompreFace's ``BoundingBoxDTO``: integer coordinates, centre by integer division, and a whole-image
+    face's box (the image) cropped like any box, the image in the middle 2/3 of the crop."""
     def make(f: Face) -> CentredCrop:
         import cv2
 
         box = f.detection.box
-        if f.whole_image:
+        if f.whole_image and not compreface_box:
             height, width = f.image.shape[:2]
             scale_x, scale_y = size / width, size / height
             matrix = np.array([[scale_x, 0.0, 0.0], [0.0, scale_y, 0.0]])
             return CentredCrop(resize_whole(f.image, size), matrix)
-        side = max(box.width, box.height, 1.0) * 1.5
+        if compreface_box:
+            x_min, y_min, x_max, y_max = (int(v) for v in (box.x_min, box.y_min, box.x_max, box.y_max))
+            side = max(x_max - x_min, y_max - y_min, 1) * 1.5
+            cx, cy = float((x_min + x_max) // 2), float((y_min + y_max) // 2)
+        else:
+            side = max(box.width, box.height, 1.0) * 1.5
+            cx, cy = (box.x_min + box.x_max) / 2, (box.y_min + box.y_max) / 2
         scale = size / side
-        cx, cy = (box.x_min + box.x_max) / 2, (box.y_min + box.y_max) / 2
         matrix = np.array([[scale, 0.0, size / 2 - cx * scale], [0.0, scale, size / 2 - cy * scale]])
         pixels = cv2.warpAffine(f.image, matrix, (size, size), borderValue=0.0)
         return CentredCrop(pixels, matrix)
-    return face.crop(f"centred{size}", make)
+    return face.crop(f"{'compreface' if compreface_box else 'centred'}{size}", make)

@@ -53,7 +53,7 @@ class Landmarks2d106Detector(api.FacePlugin):
     def points(self, faces: Sequence[api.Face]) -> list[np.ndarray]:
         """(106, 2) image-pixel points per face. The model gives crop coordinates in [-1, 1]."""
         session = self.loaded(self.session)
-        crops = [centred(face, self.size) for face in faces]
+        crops = [centred(face, self.size, compreface_box=True) for face in faces]
         rows = session.run(None, {self.input_name: to_blob(np.stack([c.pixels for c in crops]), self.norm)})[0]
         result = []
         for crop, row in zip(crops, rows):

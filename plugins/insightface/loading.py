@@ -48,15 +48,17 @@ def convert_mxnet(spec: ModelSpec, symbol: Path, params: Path, input_shape: Sequ
                                 f"this is an MXNet model and needs the MXNet->ONNX converter srcext.mxnet, "
                                 f"which cannot be imported ({error}); use an ONNX model of the packs instead "
                                 f"(e.g. det_10g, w600k_r50, genderage)") from error
+    output = spec.options.get("output")  # a node before the training head, as CompreFace's code cuts it
+    out_dir = symbol.parent / spec.options.get("convert_into", "")  # apart from a pack member of the same name
     try:
-        return Path(convert_cached(symbol, params, tuple(input_shape), out_dir=symbol.parent))
+        return Path(convert_cached(symbol, params, tuple(input_shape), outputs=output, out_dir=out_dir))
     except MxnetConversionError as error:
         raise ModelNotAvailable(spec.name, symbol.name, f"MXNet->ONNX conversion failed: {error}") from error
 
 
 def onnx_file(ctx: LoadContext, input_shape: Sequence[int]) -> Path:
     """The ONNX file of the plugin's model in its store, converting MXNet models on first use."""
-    spec = ctx.models.model
+    spec = ctx.models.form()
     files = ctx.models.files()
     form = spec.options.get("format", "onnx")
     if form == "onnx":

@@ -17,11 +17,12 @@ from plugins.insightface.boxes import Candidates
 OUTPUT_COUNTS = {6: (8, 16, 32), 9: (8, 16, 32), 10: (8, 16, 32, 64, 128), 15: (8, 16, 32, 64, 128)}
 
 
-def anchor_centres(rows: int, cols: int, stride: int, per_cell: int) -> np.ndarray:
-    """(rows * cols * per_cell, 2) x/y centres, row-major, each cell repeated ``per_cell`` times."""
-    ys, xs = np.mgrid[:rows, :cols]
-    centres = np.stack([xs, ys], axis=-1).reshape(-1, 2).astype(np.float32) * stride
-    return np.repeat(centres, per_cell, axis=0)
+def anchor_centres(rows: int, cols: int, stride: int, per_cell: int, keep: np.ndarray | None = None) -> np.ndarray:
+    """(rows * cols * per_cell, 2) x/y centres, row-major, each cell repeated ``per_cell`` times; with ``keep``,
+    only those rows (computed from the indices, not cut from the whole grid: a 640 px input has 12,800)."""
+    index = np.arange(rows * cols * per_cell) if keep is None else np.asarray(keep)
+    cell = index // per_cell
+    return np.stack([cell % cols, cell // cols], axis=-1).astype(np.float32) * stride
 
 
 def _rows(array: np.ndarray, width: int) -> np.ndarray:
@@ -52,7 +53,7 @@ class ScrfdDecoder:
             keep = np.flatnonzero(scores > floor)
             if not keep.size:
                 continue
-            centres = anchor_centres(rows, cols, stride, per_cell)[keep]
+            centres = anchor_centres(rows, cols, stride, per_cell, keep)
             dist = _rows(outputs[levels + level], 4)[keep] * stride
             boxes = np.concatenate([centres - dist[:, :2], centres + dist[:, 2:]], axis=1)
             marks = None

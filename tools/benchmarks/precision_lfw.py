@@ -45,22 +45,11 @@ def unit(vector: np.ndarray) -> np.ndarray:
 def int8_calculator(registry: PluginRegistry, store: ModelStore, settings: Any, detector: Any,
                     calibration: Path, photos: int = 160) -> Any:
     """``dlib.Calculator`` running an int8 copy of its network, calibrated on the chips of ``photos`` faces."""
-    from plugins.dlib.models import RESNET_SPEC
-    from tools.benchmarks.quantize import quantize_int8
+    from tools.benchmarks.quantize import write_dlib_int8
 
     calculator = registry.create("dlib.Calculator")
     calculator.load(store.context_for(calculator, settings.device))
-    chips = []
-    for path in sorted(calibration.rglob("*.jpg"))[:photos]:
-        image = read_rgb(path)
-        faces = detector.detect(image, detector.default_threshold)
-        if faces:
-            chips.append(calculator.chip(Face(image, faces[0])))
-    batch = np.stack(chips).astype(np.float32).transpose(0, 3, 1, 2)
-    folder = store.model_dir("dlib", "calculator", RESNET_SPEC.name)
-    source = next((folder / "onnx").glob("*.onnx"))  # converted by the calculator's load
-    target = folder / "int8" / "resnet_int8.onnx"
-    calculator.use_onnx(quantize_int8(source, target, [batch[i:i + 8] for i in range(0, len(batch), 8)]),
+    calculator.use_onnx(write_dlib_int8(calculator, store, detector, sorted(calibration.rglob("*.jpg"))[:photos]),
                         settings.device)
     return calculator
 

@@ -29,6 +29,13 @@ class RunSummary:
     per_face_ms: dict[str, float] = field(default_factory=dict)  # plugin (or stage) -> mean ms per face
     errors: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: CPU seconds the system spent (library processes; uWSGI master and workers), NaN when unknown: steadier
+    #: than wall time on a machine other jobs share
+    cpu_s: float = float("nan")
+
+    @property
+    def cpu_ms_per_image(self) -> float:
+        return 1000.0 * self.cpu_s / self.images if self.images else float("nan")
 
     @property
     def images_per_s(self) -> float:
@@ -45,7 +52,8 @@ class RunSummary:
         return {"label": self.label, "workers": self.workers, "images": self.images, "faces": self.faces,
                 "wall_s": self.wall_s, "images_per_s": self.images_per_s, "faces_per_s": self.faces_per_s,
                 "p50_ms": self.p(50), "p95_ms": self.p(95), "p99_ms": self.p(99), "rss_mb": self.rss_mb,
-                "per_face_ms": self.per_face_ms, "errors": self.errors, "extra": self.extra,
+                "cpu_ms_per_image": self.cpu_ms_per_image, "per_face_ms": self.per_face_ms, "errors": self.errors,
+                "extra": self.extra,
                 "latencies_ms": self.latencies_ms}
 
 

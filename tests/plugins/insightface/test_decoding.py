@@ -44,6 +44,22 @@ def test_fit_input_pads_dynamic_and_letterboxes_fixed():
     assert blob.shape == (1, 3, 50, 70) and np.allclose(blob, (9 - 127.5) / 128)
 
 
+def test_to_blob_equals_the_plain_formula_for_batches_bgr_and_channel_means():
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (2, 5, 7, 3), dtype=np.uint8)
+    for norm in (Normalisation(127.5, 128.0), Normalisation((104.0, 117.0, 123.0), 1.0, bgr=True)):
+        pixels = images[..., ::-1] if norm.bgr else images
+        expected = ((pixels.astype(np.float32) - np.asarray(norm.mean, np.float32)) / np.float32(norm.std))
+        blob = to_blob(images, norm)
+        assert blob.dtype == np.float32 and blob.flags["C_CONTIGUOUS"]
+        assert np.array_equal(blob, expected.transpose(0, 3, 1, 2))
+
+
+def test_anchor_centres_of_kept_indices_equal_the_whole_grid_cut():
+    keep = np.array([0, 5, 11, 23])
+    assert np.array_equal(anchor_centres(3, 4, 16, 2, keep), anchor_centres(3, 4, 16, 2)[keep])
+
+
 def test_scrfd_decodes_distances_from_anchor_centres():
     width = height = 64
     outputs = {}

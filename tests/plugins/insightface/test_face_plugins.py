@@ -7,6 +7,7 @@ import pytest
 from facecore.plugin_api import BoundingBox, DetectedFace, Face, ModelFile, ModelSpec
 from plugins.insightface.calculator import Calculator
 from plugins.insightface.catalogue import CALCULATORS, GENDERAGE
+from plugins.insightface.crops import centred
 from plugins.insightface.genderage import AgeDetector, GenderDetector, decode
 from plugins.insightface.landmarks import Landmarks2d106Detector, LandmarksDetector
 from plugins.insightface.pose import PoseEstimator
@@ -123,3 +124,24 @@ def test_genderage_v1_runs_once_for_age_and_gender_and_reads_img4(tmp_path):
     assert ages[0]["age"]["low"] == ages[0]["age"]["high"] and 15 <= ages[0]["age"]["low"] <= 60
     batch = gender.run(faces)
     assert batch[0] == batch[1]
+
+
+def test_landmarks2d106_crops_a_whole_image_face_as_a_box_like_compreface():
+    """``detect_faces=false``: CompreFace's 106-point plugin crops the box [0, 0, W, H] like any box (the image in
+    the middle 2/3 of the crop, aspect kept); the attribute models' crop stretches the image to the crop."""
+    pixels = np.full((120, 200, 3), 200, np.uint8)
+    face = Face(pixels, DetectedFace(BoundingBox(0.0, 0.0, 200.0, 120.0), 1.0), whole_image=True)
+    boxed, stretched = centred(face, 192, compreface_box=True), centred(face, 192)
+    scale = 192 * 2 / 3 / 200
+    assert np.allclose(boxed.matrix, [[scale, 0, 96 - 100 * scale], [0, scale, 96 - 60 * scale]])
+    assert boxed.pixels[0, 0].tolist() == [0, 0, 0] and boxed.pixels[96, 96].tolist() == [200, 200, 200]
+    assert stretched.pixels[0, 0].tolist() == [200, 200, 200]
+    assert np.allclose(boxed.to_image(np.array([[96.0, 96.0]])), [[100, 60]])
+
+
+def test_landmarks2d106_crop_uses_compreface_integer_box():
+    """CompreFace's ``BoundingBoxDTO`` truncates the box to ints and halves sums by integer division."""
+    face = Face(np.zeros((300, 300, 3), np.uint8), DetectedFace(BoundingBox(10.9, 20.7, 111.8, 141.2), 0.9))
+    crop = centred(face, 192, compreface_box=True)  # ints (10, 20, 111, 141): centre (60, 80), longer side 121
+    scale = 192 / (121 * 1.5)
+    assert np.allclose(crop.matrix, [[scale, 0, 96 - 60 * scale], [0, scale, 96 - 80 * scale]])
