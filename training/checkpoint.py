@@ -36,7 +36,10 @@ def make_model(config: TrainConfig) -> torch.nn.Module:
     if config.pretrained:
         from training.onnx_import import onnx_backbone
 
-        return onnx_backbone(Path(config.pretrained))
+        model = onnx_backbone(Path(config.pretrained))
+        if config.freeze_bn:  # frozen statistics make batch norm an affine map: fold it, for well-scaled steps
+            model.fold_batch_norm()
+        return model
     return build_backbone(config.backbone, config.embedding_size)
 
 

@@ -44,6 +44,11 @@ class TrainConfig:
     lr: float = 0.1
     backbone_lr_scale: float = 1.0  #: fine-tuning: the backbone's lr is lr x this
     freeze_bn: bool = False  #: fine-tuning: batch norm keeps its stored statistics
+    head_init: str = "random"  #: random, or imprint: class centres start at each identity's mean embedding
+    freeze_backbone_epochs: int = 0  #: fine-tuning: the first epochs train the head alone
+    freeze_backbone_layers: int = 0  #: fine-tuning: the first N weight layers of the backbone stay fixed
+    distill_weight: float = 0.0  #: fine-tuning: pull unit embeddings toward the starting backbone's (LwF)
+    l2sp_weight: float = 0.0  #: fine-tuning: w/2 |theta - theta0|^2 on the backbone (L2-SP; its weight decay off)
     momentum: float = 0.9
     weight_decay: float = 5e-4
     lr_steps: list[int] = field(default_factory=list)  #: epochs at which lr is multiplied by lr_gamma
@@ -58,10 +63,11 @@ class TrainConfig:
     seed: int = 0
     # output
     out: str = "runs/train"  #: checkpoints, metrics.jsonl and TensorBoard scalars
+    select_by: str = "auto"  #: best.pt by: val, lfw, train, a .bin's stem; auto = val, else lfw, else train
     keep_epochs: bool = False  #: also keep epoch_N.pt for every epoch (to evaluate each later)
     resume: str = ""  #: a checkpoint of this run to continue from
     eval_batch_size: int = 128
-    eval_before: bool = False  #: evaluate once before the first step (the starting point of a fine-tune)
+    eval_before: bool = False  #: evaluate before the first step: a fine-tune's start, best.pt until an epoch beats it
     progress: bool = True  #: tqdm bars
     log_every: int = 10  #: print the loss every this many steps (0 = never)
 

@@ -2,14 +2,17 @@
 
     python -m training.evaluate --model runs/x/best.pt --lfw ALIGNED_LFW [--lfw-pairs pairs.txt] [--bin lfw.bin ...]
     python -m training.evaluate --model model.onnx --lfw ALIGNED_LFW
-    python -m training.evaluate --calculator dlib.Calculator --lfw ../shared/datasets/lfw
+    python -m training.evaluate --calculator dlib.Calculator --detector dlib.FaceDetector@hog \
+        --lfw ../shared/datasets/lfw
 
 ``--model`` (a checkpoint of training.train, or an exported ONNX) embeds faces aligned to the ArcFace 112x112
 template, i.e. LFW as ``training.align`` writes it (``<Name>/<Name>_0001.png``). ``--calculator`` instead
 runs the service's own pipeline (detector + that calculator with its own alignment) on the original photos
-(``<lfw>/images`` when present). Per set it prints same-pair, different-pair and overall accuracy (mean over
-the 10 folds, the threshold fitted on the other 9), their std, ROC AUC and the estimated threshold; pairs
-whose photo had no face are counted and left out.
+(``<lfw>/images`` when present), with ``--detector`` instead of the configured one (dlib's published
+figure comes from its own HOG boxes); photos without a face are embedded from the median detected box
+(``--no-fallback``: their pairs are dropped). Per set it prints same-pair, different-pair and overall accuracy
+(mean over the 10 folds, the threshold fitted on the other 9), their std, ROC AUC and the estimated
+threshold; pairs whose photo had no face (or aligned crop) are counted and left out.
 """
 from __future__ import annotations
 
@@ -18,13 +21,16 @@ import json
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
 from tools.common.images import identity_folders
 from tools.common.pairs import Pair, deal_folds, read_lfw_pairs
 from tools.evaluate_verification import Verification, evaluate as verification_figures
+
+if TYPE_CHECKING:
+    from training.calculator_lfw import PhotoEmbeddings
 
 Embed = Callable[[np.ndarray], np.ndarray]  # uint8 RGB (N, 112, 112, 3) -> (N, D)
 
@@ -148,18 +154,31 @@ def report(name: str, result: Verification) -> str:
             f"  Estimated threshold: {result.threshold:.4f}")
 
 
-def calculator_lfw(calculator: str, lfw: Path, pairs_file: Path | None) -> Verification:
-    """LFW through the service's pipeline: its detector finds the face, the named calculator embeds it."""
+def calculator_lfw(calculator: str, lfw: Path, pairs_file: Path | None, detector: str | None = None,
+                   fallback: bool = True) -> tuple[Verification, "PhotoEmbeddings"]:
+    """LFW through the service's pipeline: ``detector`` (default: the configured one) finds the face, the named
+    calculator aligns and embeds it (training.calculator_lfw says how photos without a face are handled)."""
     from facecore.config import load_settings
     from tools.common.embeddings import Embedder
     from tools.common.service import build
-    from tools.evaluate_verification import distances_of
+    from training.calculator_lfw import embed_photos, pair_distances
 
     images = lfw / "images" if (lfw / "images").is_dir() else lfw
     pairs = read_lfw_pairs(pairs_file or lfw / "pairs.txt", images)
     settings = load_settings().with_overrides(calculator=calculator, extras=())
-    distances, labels, folds, dropped = distances_of(pairs, Embedder(pipeline=build(settings)), True)
-    return verification_figures(distances, labels, folds, dropped)
+    if detector:
+        settings = settings.with_overrides(detector=detector)
+    files = list(dict.fromkeys(path for pair in pairs for path in (pair.a, pair.b)))
+    photos = embed_photos(files, Embedder(pipeline=build(settings)), fallback)
+    return verification_figures(*pair_distances(pairs, photos)), photos
+
+
+def _fallback_text(photos: "PhotoEmbeddings") -> str:
+    if not photos.missed:
+        return "nothing to fall back on"
+    if photos.fallback_box is None:
+        return "their pairs dropped"
+    return "embedded from the median detected box (" + ", ".join(f"{v:.3f}" for v in photos.fallback_box) + ")"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     source.add_argument("--calculator", help="a service calculator, e.g. dlib.Calculator (original photos)")
     parser.add_argument("--lfw", type=Path, help="LFW folder: aligned crops for --model, photos for --calculator")
     parser.add_argument("--lfw-pairs", type=Path, help="pairs.txt (default: <lfw>/pairs.txt)")
+    parser.add_argument("--detector", help="with --calculator: the face detector (default: FACE_DETECTION_PLUGIN)")
+    parser.add_argument("--no-fallback", action="store_true",
+                        help="with --calculator: drop pairs of photos without a face (default: median box)")
     parser.add_argument("--bin", type=Path, action="append", default=[], help="an InsightFace .bin (repeatable)")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -184,7 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.calculator:
             if args.bin:
                 parser.error("--bin needs --model (the .bin faces are already aligned)")
-            results["LFW"] = calculator_lfw(args.calculator, args.lfw, args.lfw_pairs)
+            fallback = not args.no_fallback
+            results["LFW"], photos = calculator_lfw(args.calculator, args.lfw, args.lfw_pairs, args.detector, fallback)
+            print(f"photos without a face: {len(photos.missed)} of {len(photos.vectors)}; {_fallback_text(photos)}",
+                  file=sys.stderr)
         else:
             embed = model_embedder(args.model)
             sets = ([lfw_pair_set(args.lfw, args.lfw_pairs)] if args.lfw else []) + [bin_pair_set(p) for p in args.bin]

@@ -3,8 +3,8 @@
     python -m training.train CONFIG.yml [--key value ...] [@more.yml]
     torchrun --nproc_per_node 4 -m training.train CONFIG.yml     (DistributedDataParallel, one GPU each)
 
-Writes to ``out``: ``last.pt`` (every epoch, and when max_steps stops the run), ``best.pt`` (best LFW
-accuracy, else validation accuracy, else training accuracy), ``metrics.jsonl`` (one line per epoch) and
+Writes to ``out``: ``last.pt`` (every epoch, and when max_steps stops the run), ``best.pt`` (best by
+``select_by``: validation accuracy, else LFW, else training accuracy), ``metrics.jsonl`` (one line per epoch) and
 TensorBoard scalars (loss, lr, accuracy). ``--resume out/last.pt`` continues exactly where it stopped.
 """
 from __future__ import annotations
@@ -25,6 +25,14 @@ from training import checkpoint
 from training.config import TrainConfig, build_config, help_text, parse_args
 from training.data import TorchSet, collate, open_samples
 from training.distributed import World, close_world, init_world
+from training.finetune import (
+    FeatureAnchor,
+    WeightAnchor,
+    class_means,
+    freeze_batch_norm,
+    freeze_first_layers,
+    imprint_head,
+)
 from training.losses import MarginHead, RecognitionLoss
 from training.schedule import learning_rate
 
@@ -59,14 +67,29 @@ def flips(batch_size: int, seed: int, step: int, world: World) -> torch.Tensor:
     return drawn[world.rank * local:(world.rank + 1) * local]
 
 
-def freeze_batch_norm(model: nn.Module) -> None:
-    """Batch norm keeps its stored statistics (eval mode) while the rest trains: a fine-tune on small batches
-    otherwise replaces statistics learnt on millions of faces with those of 32 photos."""
-    for module in model.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            module.eval()
-        if hasattr(module, "frozen_batch_norm"):
-            module.frozen_batch_norm = True
+def selection_score(record: dict[str, Any], select_by: str = "auto", missing_ok: bool = False) -> float | None:
+    """The figure best.pt is chosen by: ``<select_by>_accuracy``; ``auto`` takes validation, else LFW, else the
+    first .bin, else training accuracy. Choosing by LFW makes LFW no held-out check: give ``val`` for that."""
+    if select_by == "auto":
+        named = ("val_accuracy", "lfw_accuracy", "train_accuracy")
+        bins = [k for k in record if k.endswith("_accuracy") and k not in named]
+        order = ["val_accuracy", "lfw_accuracy", *bins, "train_accuracy"]
+        key = next((k for k in order if k in record), "train_accuracy")
+    else:
+        key = f"{select_by}_accuracy"
+    if key not in record:
+        if missing_ok:
+            return None
+        raise ValueError(f"select_by {select_by!r}: no {key} among the epoch's figures ({', '.join(record)})")
+    return float(record[key])
+
+
+def _check_selection(config: TrainConfig) -> None:
+    sets = {"auto", "train"} | ({"val"} if config.val else set()) | ({"lfw"} if config.lfw else set())
+    sets |= {Path(p).stem for p in config.bins}
+    if config.select_by not in sets:
+        raise ValueError(f"select_by {config.select_by!r}: choose one of {', '.join(sorted(sets))} "
+                         "(val, lfw and .bin stems need those sets configured)")
 
 
 class Trainer:
@@ -74,6 +97,7 @@ class Trainer:
         if config.batch_size % world.size:
             raise ValueError(f"batch_size {config.batch_size} is not divisible by {world.size} processes")
         self.config, self.world = config, world
+        _check_selection(config)
         torch.manual_seed(config.seed)
         self.samples = open_samples(config.data, config.data_root)
         if self.samples.classes < 2:
@@ -86,8 +110,12 @@ class Trainer:
                           config.easy_margin, tuple(config.margins), config.sphere_m, config.sphere_lambda,
                           config.sample_rate)
         self.loss = RecognitionLoss(head, config.criterion, config.focal_gamma, config.center_weight)
+        freeze_first_layers(self.model, config.freeze_backbone_layers)
         self.model.to(world.device)
         self.loss.to(world.device)
+        # anchors to the starting backbone, taken before a resume loads later weights
+        self.feature_anchor = FeatureAnchor(self.model, config.distill_weight) if config.distill_weight else None
+        self.weight_anchor = WeightAnchor(self.model.parameters(), config.l2sp_weight) if config.l2sp_weight else None
         self.train_model: nn.Module = self.model
         self.train_loss: nn.Module = self.loss
         if world.distributed:
@@ -106,15 +134,23 @@ class Trainer:
         self.best = -math.inf
         self.history: list[dict[str, Any]] = []
         self.step_losses: list[float] = []  #: this process's loss at each step it ran
+        self.anchor_losses: list[float] = []  #: the anchor terms' part of each step's loss (0 without anchors)
         self.out = Path(config.out)
         self.writer = None
         if config.resume:
             self._resume(Path(config.resume))
+        elif config.head_init == "imprint":
+            self._imprint()
+        elif config.head_init != "random":
+            raise ValueError(f"unknown head_init {config.head_init!r}; choose random or imprint")
 
     # ---------------------------------------------------------------------------------------- setup
     def _optimizer(self) -> torch.optim.Optimizer:
         config = self.config
-        groups = [{"params": list(self.model.parameters()), "lr_scale": config.backbone_lr_scale},
+        backbone_decay = 0.0 if config.l2sp_weight else config.weight_decay  # L2-SP decays toward the start
+        trainable = [p for p in self.model.parameters() if p.requires_grad]
+        groups = [{"params": trainable, "lr_scale": config.backbone_lr_scale,
+                   "weight_decay": backbone_decay},
                   {"params": list(self.loss.parameters()), "lr_scale": 1.0}]
         if config.optimizer == "sgd":
             return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
@@ -142,6 +178,20 @@ class Trainer:
         self.best = state["best"]
         self.history = json.loads(state["history"])
 
+    def _imprint(self) -> None:
+        """Class centres at the identities' mean embeddings: a fine-tune's head starts right, not random."""
+        from torch.utils.data import DataLoader
+
+        if self.config.head == "softmax":
+            raise ValueError("head_init imprint needs a cosine head (arcface, cosface, combined, sphereface, adacos)")
+        loader = DataLoader(self.dataset, batch_size=self.config.eval_batch_size, collate_fn=collate,
+                            num_workers=self.config.workers)
+        means = class_means(self.model, loader, self.samples.classes, self.world.device)
+        imprint_head(self.loss.head.weight, means)
+
+    def backbone_frozen(self) -> bool:
+        return self.position.epoch < self.config.freeze_backbone_epochs
+
     # ---------------------------------------------------------------------------------------- steps
     def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """This epoch's remaining batches (after ``position.batch``), loaded by a DataLoader."""
@@ -167,13 +217,26 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = rate * group["lr_scale"]
         images, labels = images.to(self.world.device), labels.to(self.world.device)
-        self.train_model.train()
         self.train_loss.train()
-        if config.freeze_bn:
-            freeze_batch_norm(self.model)
-        with torch.autocast(self.world.device.type, enabled=self.amp):
-            embeddings = self.train_model(images)
+        if self.backbone_frozen():  # the head alone: the backbone only embeds (no gradients, stored statistics)
+            self.model.eval()
+            with torch.no_grad(), torch.autocast(self.world.device.type, enabled=self.amp):
+                embeddings = self.model(images)
+        else:
+            self.train_model.train()
+            if config.freeze_bn:
+                freeze_batch_norm(self.model)
+            with torch.autocast(self.world.device.type, enabled=self.amp):
+                embeddings = self.train_model(images)
         loss, logits, head_labels = self.train_loss(embeddings.float(), labels)
+        anchor = torch.zeros((), device=loss.device)
+        if not self.backbone_frozen():
+            if self.feature_anchor is not None:
+                anchor = anchor + self.feature_anchor(images, embeddings)
+            if self.weight_anchor is not None:
+                anchor = anchor + self.weight_anchor()
+        self.anchor_losses.append(float(anchor.detach()))
+        loss = loss + anchor
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
@@ -211,10 +274,12 @@ class Trainer:
         record: dict[str, Any] = {"epoch": self.position.epoch + 1, "step": self.position.step,
                                   "loss": sum(losses) / max(len(losses), 1),
                                   "train_accuracy": sum(accuracies) / max(len(accuracies), 1),
+                                  "anchor_loss": sum(self.anchor_losses[-len(losses):]) / max(len(losses), 1)
+                                  if losses else 0.0,
                                   "images_per_s": images / max(seconds, 1e-9), "seconds": seconds}
         record.update(self.evaluate())
         self.history.append(record)
-        score = record.get("lfw_accuracy", record.get("val_accuracy", record["train_accuracy"]))
+        score = selection_score(record, self.config.select_by)
         self._log_scalars({f"epoch/{k}": v for k, v in record.items() if k not in ("epoch", "step")},
                           self.position.epoch + 1)
         with (self.out / "metrics.jsonl").open("a") as handle:
@@ -242,6 +307,10 @@ class Trainer:
             with (self.out / "metrics.jsonl").open("a") as handle:
                 handle.write(json.dumps(record) + "\n")
             print("before training: " + " ".join(f"{k}={v}" for k, v in record.items()), flush=True)
+            start = selection_score(record, config.select_by, missing_ok=True)
+            if start is not None:  # a fine-tune that never beats its start leaves the start as best.pt
+                self.best = start
+                checkpoint.save(self.out / "best.pt", self.state())
         trained = 0.0  # seconds spent in training steps: the time limit leaves evaluation out
         while self.position.epoch < config.epochs:
             losses, accuracies, epoch_started, out_of_time = [], [], time.perf_counter(), False
@@ -260,6 +329,7 @@ class Trainer:
                                        "train/accuracy": accuracy}, self.position.step)
                     if config.log_every and self.position.step % config.log_every == 0:
                         print(f"step {self.position.step} epoch {self.position.epoch + 1} loss {loss:.4f} "
+                              f"(anchor {self.anchor_losses[-1]:.4f}) "
                               f"accuracy {accuracy:.3f} lr {self.optimizer.param_groups[-1]['lr']:.5f}", flush=True)
                 if config.max_steps and self.position.step >= config.max_steps:
                     if self.world.main:

@@ -46,6 +46,35 @@ def test_mobileface_v2_converted_from_mxnet_matches_onnx_runtime(tmp_path):
     with torch.no_grad():
         got = module((torch.from_numpy(faces).permute(0, 3, 1, 2) - 127.5) / 127.5).numpy()
     assert np.abs(got - expected).max() <= 1e-4 * np.abs(expected).max()
+    thresholds = {name for op, inputs, _, _ in module.nodes if op in ("Max", "Min") for name in inputs[1:]}
+    trainable = {key for key, _ in module.named_parameters()}
+    assert thresholds and not {module.names[name] for name in thresholds} & trainable  # ReLU6 bounds stay put
+    assert module.fold_batch_norm() == 38  # all of them: each follows a Conv or the last Gemm
+    with torch.no_grad():
+        folded = module((torch.from_numpy(faces).permute(0, 3, 1, 2) - 127.5) / 127.5).numpy()
+    assert np.abs(folded - expected).max() <= 1e-4 * np.abs(expected).max()
+
+
+def test_freezing_batch_norm_folds_it_into_the_layer_before_it(tmp_path):
+    from training.export import export_onnx
+    from training.models import build_backbone
+
+    torch.manual_seed(0)
+    model = build_backbone("iresnet18", 128)
+    model.train()(torch.randn(8, 3, 112, 112))  # statistics other than the initial 0 and 1
+    export_onnx(model.eval(), tmp_path / "r18.onnx")
+    module = OnnxModule(tmp_path / "r18.onnx").eval()
+    batch_norms = sum(op == "BatchNormalization" for op, *_ in module.nodes)
+    folded = module.fold_batch_norm()
+    left = [inputs for op, inputs, _, _ in module.nodes if op == "BatchNormalization"]
+    assert folded > 0 and len(left) == batch_norms - folded  # IResNet's block-opening BN follows an Add
+    producers = {outputs[0]: op for op, _, outputs, _ in module.nodes}
+    assert all(producers.get(inputs[0]) not in ("Conv", "Gemm") for inputs in left)
+    x = torch.randn(2, 3, 112, 112)
+    with torch.no_grad():
+        assert torch.allclose(module(x), model(x), atol=1e-4)
+    module(x).pow(2).sum().backward()
+    assert all(p.grad is not None for p in module.parameters())  # no orphaned gamma or beta left behind
 
 
 def test_an_unknown_operator_is_named(tmp_path):
