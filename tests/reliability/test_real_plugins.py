@@ -39,14 +39,14 @@ def test_first_request_after_ready_is_not_slow(tmp_path):
     image = face_jpeg()
     client = default_client(tmp_path)
     assert client.get("/readiness").status_code == 200
-    timings = []
+    timings = []  # CPU seconds of this process (every thread): lazy set-up costs CPU, other jobs' load does not
     for _ in range(21):
-        started = time.perf_counter()
+        started = time.process_time()
         response = post(client, image)
-        timings.append(time.perf_counter() - started)
+        timings.append(time.process_time() - started)
         assert response.status_code == 200 and len(response.get_json()["result"]) == 1
     first, median = timings[0], statistics.median(timings[1:])
-    assert first <= 2.0 * median, f"first {first * 1000:.0f} ms, median of the next 20 {median * 1000:.0f} ms"
+    assert first <= 2.0 * median, f"first {first * 1000:.0f} CPU ms, median of the next 20 {median * 1000:.0f} CPU ms"
 
 
 #: Every built-in plugin of the dlib and facenet families from 8 threads at once: the ones that declare
