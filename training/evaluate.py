@@ -16,7 +16,8 @@ threshold; pairs whose photo had no face (or aligned crop) are counted and left 
 
 dlib's own protocol (its published 99.38 %): ``--distance euclidean`` compares the raw descriptors, as dlib's
 metric loss trained them (the default ``cosine`` compares unit vectors, as the service does), and
-``--threshold 0.6`` adds the accuracy at dlib's fixed threshold (mean and std over the 10 folds).
+``--threshold 0.6`` adds the accuracy at dlib's fixed threshold (mean and std over the 10 folds); ``--jitter N``
+averages each face over N jittered chips (dlib's ``num_jitters``).
 """
 from __future__ import annotations
 
@@ -200,9 +201,11 @@ def report(name: str, result: Verification, fixed: FixedThreshold | None = None)
 
 
 def calculator_lfw(calculator: str, lfw: Path, pairs_file: Path | None, detector: str | None = None,
-                   fallback: bool = True, distance: str = COSINE) -> tuple[PairDistances, PhotoEmbeddings]:
+                   fallback: bool = True, distance: str = COSINE,
+                   jitter: int = 0) -> tuple[PairDistances, PhotoEmbeddings]:
     """LFW through the service's pipeline: ``detector`` (default: the configured one) finds the face, the named
-    calculator aligns and embeds it (training.calculator_lfw says how photos without a face are handled)."""
+    calculator aligns and embeds it (training.calculator_lfw says how photos without a face are handled);
+    ``jitter`` > 1 averages each face over that many jittered chips (dlib.Calculator only: dlib's num_jitters)."""
     from facecore.config import load_settings
     from tools.common.embeddings import Embedder
     from tools.common.service import build
@@ -214,7 +217,12 @@ def calculator_lfw(calculator: str, lfw: Path, pairs_file: Path | None, detector
     if detector:
         settings = settings.with_overrides(detector=detector)
     files = list(dict.fromkeys(path for pair in pairs for path in (pair.a, pair.b)))
-    photos = embed_photos(files, Embedder(pipeline=build(settings)), fallback)
+    pipeline = build(settings)
+    if jitter > 1:
+        if not hasattr(pipeline.calculator, "use_jitter"):
+            raise ValueError(f"--jitter is dlib's num_jitters: {calculator} cannot jitter its chips")
+        pipeline.calculator.use_jitter(jitter)
+    photos = embed_photos(files, Embedder(pipeline=pipeline), fallback)
     return PairDistances(*pair_distances(pairs, photos, distance)), photos
 
 
@@ -244,6 +252,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "(euclidean: dlib's protocol)")
     parser.add_argument("--threshold", type=float,
                         help="also report the accuracy at this fixed distance threshold (dlib: 0.6 with euclidean)")
+    parser.add_argument("--jitter", type=int, default=0, metavar="N",
+                        help="with --calculator dlib.Calculator: each face's descriptor is the mean over N jittered "
+                             "chips (dlib's num_jitters; N times slower)")
     parser.add_argument("--bin", type=Path, action="append", default=[], help="an InsightFace .bin (repeatable)")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -251,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet_logs()
     if args.lfw is None and not args.bin:
         parser.error("give --lfw and/or --bin")
+    if args.jitter and not args.calculator:
+        parser.error("--jitter needs --calculator (it jitters the calculator's own chips)")
     distances: dict[str, PairDistances] = {}
     try:
         if args.calculator:
@@ -258,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.error("--bin needs --model (the .bin faces are already aligned)")
             fallback = not args.no_fallback
             distances["LFW"], photos = calculator_lfw(args.calculator, args.lfw, args.lfw_pairs, args.detector,
-                                                      fallback, args.distance)
+                                                      fallback, args.distance, args.jitter)
             print(f"photos without a face: {len(photos.missed)} of {len(photos.vectors)}; {_fallback_text(photos)}",
                   file=sys.stderr)
         else:

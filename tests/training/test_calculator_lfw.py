@@ -118,8 +118,8 @@ def test_evaluate_passes_the_distance_on_and_reports_the_fixed_threshold(monkeyp
     distances = np.tile([0.4, 0.8], 10)
     distances[0] = 0.7  # fold 0: its same pair is above 0.6
 
-    def fake_calculator_lfw(calculator, lfw, pairs_file, detector, fallback, distance):
-        asked.update(calculator=calculator, detector=detector, distance=distance)
+    def fake_calculator_lfw(calculator, lfw, pairs_file, detector, fallback, distance, jitter):
+        asked.update(calculator=calculator, detector=detector, distance=distance, jitter=jitter)
         pairs = PairDistances(distances, np.tile([True, False], 10), folds)
         return pairs, PhotoEmbeddings({Path("x"): np.ones(2)})
 
@@ -127,15 +127,18 @@ def test_evaluate_passes_the_distance_on_and_reports_the_fixed_threshold(monkeyp
     argv = ["--calculator", "dlib.Calculator", "--detector", "dlib.FaceDetector@hog", "--lfw", str(tmp_path),
             "--distance", "euclidean", "--threshold", "0.6"]
     assert evaluate.main(argv) == 0
-    assert asked == {"calculator": "dlib.Calculator", "detector": "dlib.FaceDetector@hog", "distance": "euclidean"}
+    assert asked == {"calculator": "dlib.Calculator", "detector": "dlib.FaceDetector@hog", "distance": "euclidean",
+                     "jitter": 0}
     out = capsys.readouterr().out
     assert "Accuracy at fixed threshold 0.6 mean: 0.9500" in out  # 9 folds right, fold 0 half right
     assert "Accuracy at fixed threshold 0.6 std dev: 0.1500" in out
     assert evaluate.main(argv + ["--json"]) == 0
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["LFW"]
     assert figures["fixed"] == pytest.approx({"threshold": 0.6, "accuracy_mean": 0.95, "accuracy_std": 0.15})
-    assert evaluate.main(argv[:-4]) == 0 and "fixed threshold" not in capsys.readouterr().out
-    assert asked["distance"] == "cosine"
+    assert evaluate.main(argv[:-4] + ["--jitter", "10"]) == 0 and "fixed threshold" not in capsys.readouterr().out
+    assert asked["distance"] == "cosine" and asked["jitter"] == 10
+    with pytest.raises(SystemExit):  # jitter needs the calculator's own chips
+        evaluate.main(["--model", "m.onnx", "--lfw", str(tmp_path), "--jitter", "10"])
 
 
 @pytest.mark.integration
