@@ -33,7 +33,7 @@ import numpy as np
 from tools.common.images import identity_folders
 from tools.common.pairs import Pair, deal_folds, read_lfw_pairs
 from tools.evaluate_verification import Verification, evaluate as verification_figures
-from training.calculator_lfw import COSINE, EUCLIDEAN, PhotoEmbeddings
+from training.calculator_lfw import COSINE, EUCLIDEAN, PhotoEmbeddings, embed_photos, pair_distances
 
 Embed = Callable[[np.ndarray], np.ndarray]  # uint8 RGB (N, 112, 112, 3) -> (N, D)
 
@@ -209,7 +209,6 @@ def calculator_lfw(calculator: str, lfw: Path, pairs_file: Path | None, detector
     from facecore.config import load_settings
     from tools.common.embeddings import Embedder
     from tools.common.service import build
-    from training.calculator_lfw import embed_photos, pair_distances
 
     images = lfw / "images" if (lfw / "images").is_dir() else lfw
     pairs = read_lfw_pairs(pairs_file or lfw / "pairs.txt", images)
