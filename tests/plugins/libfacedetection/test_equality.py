@@ -1,7 +1,7 @@
 """YuNet rebuilt from libfacedetection's weights on ONNX Runtime gives the library's own faces.
 
 The library is the oracle: the same detector is loaded twice, once on the rebuilt graph (the default) and once
-forced onto ``yuface.detect`` (the fallback), and both see the same photos as the pipeline hands them over
+on ``yuface.detect`` (``@<model>_library``), and both see the same photos as the pipeline hands them over
 (shrunk to 640 px). The library truncates what it returns to integers (score in percent, x, y, w, h, landmark
 coordinates), so the bounds below are that truncation: scores within 0.01, corners within 1 px (2 px for the
 far corner, x + w with both truncated) and landmarks within 1 px, all in the detection's own pixels (1.25x the
@@ -19,8 +19,7 @@ from facecore.device import Device
 from facecore.model_store import ModelStore
 from facecore.pipeline import load_plugin
 from facecore.plugin_api import BoundingBox
-from plugins.libfacedetection import detector as module
-from plugins.libfacedetection.detector import SCORE_FLOOR, YUNET, YUNET_UPSCALED, FaceDetector
+from plugins.libfacedetection.detector import LIBRARY_MODELS, SCORE_FLOOR, YUNET, YUNET_UPSCALED, FaceDetector
 from tests.plugins.insightface.helpers import read_rgb
 from tests.shared_data import shared_path
 
@@ -29,9 +28,7 @@ NEAR_FLOOR = SCORE_FLOOR + 0.01  # a face this close to the floor may fall on ei
 MATCH_IOU = 0.3  # pairs the two detectors' faces; 5 px faces lose much of their IoU to the truncation
 
 
-def load(tmp_path: Path, model, monkeypatch=None) -> FaceDetector:
-    if monkeypatch is not None:
-        monkeypatch.setattr(module, "library_graph", lambda library: None)
+def load(tmp_path: Path, model) -> FaceDetector:
     detector = FaceDetector(model)
     load_plugin(detector, ModelStore(tmp_path, offline=True), Device(threads=1))
     return detector
@@ -121,10 +118,10 @@ def photos() -> list[Path]:
 
 @pytest.mark.integration
 @pytest.mark.parametrize("model", [YUNET_UPSCALED, YUNET], ids=lambda m: m.name)
-def test_the_graph_finds_the_library_faces(tmp_path, monkeypatch, model):
+def test_the_graph_finds_the_library_faces(tmp_path, model):
     graph = load(tmp_path, model)
     assert graph.session is not None, "the default path is the rebuilt graph"
-    library = load(tmp_path, model, monkeypatch)
+    library = load(tmp_path, next(m for m in LIBRARY_MODELS if m.name == f"{model.name}_library"))
     assert library.session is None
     found = compare(graph, library, photos())
     assert found.faces > 700, found  # 64 portraits and 20 crowds (773 faces with yunet_upscaled)
