@@ -14,6 +14,7 @@ import mmap
 import os
 import threading
 import time
+from dataclasses import dataclass
 
 #: The exit status of a refused start, whichever check refused it (documented in the README).
 EXIT_REFUSED_START = 2
@@ -23,31 +24,43 @@ EXIT_REFUSED_START = 2
 UWSGI_FAILED_APP_CODE = 22
 
 _ACK_WAIT_S = 2.0
-_refusals_read, _refusals_write = os.pipe()  # made in the master: every worker forked later holds both ends
-_acknowledged = mmap.mmap(-1, 1)  # MAP_SHARED | MAP_ANONYMOUS: written by the master, read by the worker
-_master_pid: int | None = None  # set in the master; its workers inherit it
+
+
+@dataclass(frozen=True)
+class _Channel:
+    """Made in the master before the fork, so every worker inherits both ends and the shared byte."""
+
+    master_pid: int
+    refusals_read: int
+    refusals_write: int
+    acknowledged: mmap.mmap  # MAP_SHARED | MAP_ANONYMOUS: written by the master, read by the worker
+
+
+_channel: _Channel | None = None  # only uWSGI's master (and its workers, by inheritance) ever set it
 
 
 def install_in_master() -> None:
-    """In uWSGI's master, before it forks its workers."""
-    global _master_pid  # noqa: PLW0603 - one master per process
-    _master_pid = os.getpid()
-    threading.Thread(target=_await_refusal, name="refused-start", daemon=True).start()
+    """In uWSGI's master, before it forks its workers: other processes that import the app make nothing."""
+    global _channel  # noqa: PLW0603 - one master per process
+    read_end, write_end = os.pipe()
+    _channel = _Channel(os.getpid(), read_end, write_end, mmap.mmap(-1, 1))
+    threading.Thread(target=_await_refusal, args=(_channel,), name="refused-start", daemon=True).start()
 
 
-def _await_refusal() -> None:
-    if os.read(_refusals_read, 1):
+def _await_refusal(channel: _Channel) -> None:
+    if os.read(channel.refusals_read, 1):
         libc = ctypes.CDLL(None)
         # _exit(2), called with __cxa_atexit's argument; registered last, so run first, when the master exits
         libc.__cxa_atexit(ctypes.cast(libc._exit, ctypes.c_void_p), ctypes.c_void_p(EXIT_REFUSED_START), None)
-        _acknowledged[0] = 1
+        channel.acknowledged[0] = 1
 
 
 def record_refusal() -> None:
     """Called in a worker whose app cannot start, before it exits with :data:`UWSGI_FAILED_APP_CODE`."""
-    if _master_pid is None or _master_pid == os.getpid():
+    channel = _channel
+    if channel is None or channel.master_pid == os.getpid():
         return  # not a worker of a master that listens (another server, a test)
-    os.write(_refusals_write, b"!")
+    os.write(channel.refusals_write, b"!")
     deadline = time.monotonic() + _ACK_WAIT_S
-    while not _acknowledged[0] and time.monotonic() < deadline:
+    while not channel.acknowledged[0] and time.monotonic() < deadline:
         time.sleep(0.01)

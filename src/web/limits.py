@@ -114,14 +114,15 @@ def read_chunked(environ: dict, cap: int) -> bytes | None:
     body = bytearray()  # one buffer: a list of a million 1-byte objects cost 2 GB
     over = 0
     deadline = time.monotonic() + CHUNKED_BODY_S
+    late = BodyTimeout(f"Request body not received within {CHUNKED_BODY_S} s")
     for _ in range(MAX_CHUNKS):
         left_s = deadline - time.monotonic()
         if left_s <= 0:
-            raise BodyTimeout(f"Request body not received within {CHUNKED_BODY_S} s")
+            raise late
         try:
             chunk = uwsgi.chunked_read(max(1, min(CHUNK_TIMEOUT_S, math.ceil(left_s))))
         except OSError:  # uWSGI's own timeout between chunks, or the client went away
-            raise BodyTimeout(f"Request body not received within {CHUNKED_BODY_S} s") from None
+            raise late from None
         if not chunk:
             return None if over else bytes(body)
         if over or len(body) + len(chunk) > cap:

@@ -117,3 +117,12 @@ def test_preflight_cli_exit_status():
     done = subprocess.run([sys.executable, "-m", "facecore.preflight"], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "GPU_IDX": "gpu"}, timeout=60)
     assert done.returncode == 2 and done.stderr.strip() == "cannot start: GPU_IDX='gpu' is not an integer"
+
+
+def test_importing_the_app_opens_no_refusal_channel_outside_uwsgis_master():
+    """Tests, tools and ``python -m facecore.app`` import the app too: only uWSGI's master makes the pipe."""
+    code = ("import os; before = len(os.listdir('/proc/self/fd')); import facecore.app; "
+            "from facecore import refused_start; "
+            "print(refused_start._channel is None, len(os.listdir('/proc/self/fd')) - before)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["True", "0"], done.stdout + done.stderr[-2000:]
