@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
+import numpy as np
 import pytest
 
 from facecore.device import Device
@@ -35,6 +37,38 @@ def test_without_the_wheel_the_start_names_the_alternative(tmp_path, monkeypatch
         loaded(tmp_path)
 
 
+def test_unreadable_weights_fall_back_to_the_library_with_one_warning(tmp_path, monkeypatch, caplog):
+    import srcext.libfacedetection.yunet as builder
+    from srcext.libfacedetection.layers import LayoutError
+
+    def refuse(path):
+        raise LayoutError(f"{path}: the layer table has 40 layers")
+
+    monkeypatch.setattr(builder, "graph_from_library", refuse)
+    with caplog.at_level(logging.WARNING, logger="plugins.libfacedetection.detector"):
+        detector = loaded(tmp_path)
+    warnings = [r for r in caplog.records if r.name == "plugins.libfacedetection.detector" and r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "calling the library itself" in warnings[0].getMessage()
+    assert detector.session is None and detector._detect is not None
+    assert detector.detect(np.zeros((64, 64, 3), np.uint8), 0.5) == []
+
+
+def test_a_windows_library_is_not_read_as_elf(tmp_path, caplog):
+    from plugins.libfacedetection.detector import library_graph
+
+    dll = tmp_path / "libfacedetection.dll"
+    dll.write_bytes(b"MZ" + b"\0" * 200)
+    with caplog.at_level(logging.WARNING):
+        assert library_graph(dll) is None
+    assert "not an ELF file" in caplog.text
+
+
+def test_the_default_path_runs_libfacedetections_weights_on_onnx_runtime(tmp_path):
+    detector = loaded(tmp_path)
+    assert detector.session is not None and detector._detect is None
+    assert detector.runtime_description == "onnxruntime f32"
+
+
 def test_the_bundled_openmp_runtime_is_found():
     from pathlib import Path
 
@@ -44,10 +78,14 @@ def test_the_bundled_openmp_runtime_is_found():
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("path", ["graph", "library"])
 @pytest.mark.parametrize("model", [YUNET_UPSCALED, YUNET], ids=lambda m: m.name)
-def test_couple_has_two_faces_with_landmarks_inside(tmp_path, model):
+def test_couple_has_two_faces_with_landmarks_inside(tmp_path, monkeypatch, model, path):
     from facecore.imaging import downscale
+    from plugins.libfacedetection import detector as module
 
+    if path == "library":
+        monkeypatch.setattr(module, "library_graph", lambda library: None)
     detector = loaded(tmp_path, model)
     small, _ = downscale(read_rgb(shared_path("datasets/deepface/couple.jpg")), 640)  # as the pipeline does
     faces = detector.detect(small, detector.default_threshold)
