@@ -24,9 +24,18 @@ from tools.common.pairs import Pair
 Box = tuple[float, float, float, float]  # x_min, y_min, x_max, y_max as fractions of the photo's width/height
 
 
+#: How two embeddings are compared: the service's unit vectors (Euclidean distance of unit vectors, monotone in
+#: cosine similarity), or the raw vectors, as dlib's ResNet was trained (metric loss on raw Euclidean distance,
+#: same person below 0.6).
+COSINE = "cosine"
+EUCLIDEAN = "euclidean"
+DISTANCES = (COSINE, EUCLIDEAN)
+
+
 @dataclass
 class PhotoEmbeddings:
-    """Unit embeddings per photo (None: no face at all), and which photos the detector missed."""
+    """The calculator's embeddings per photo as it returns them (None: no face at all), and which photos the
+    detector missed."""
 
     vectors: dict[Path, np.ndarray | None]
     missed: list[Path] = field(default_factory=list)
@@ -63,7 +72,6 @@ def cut(image: np.ndarray, box: Box) -> np.ndarray:
 
 def embed_photos(files: Sequence[Path], embedder: Any, fallback: bool = True) -> PhotoEmbeddings:
     """Each photo's central face through ``embedder`` (tools.common.embeddings.Embedder on a local pipeline)."""
-    from tools.common.embeddings import unit
     from tools.common.images import read_rgb
     from tools.common.progress import progress
 
@@ -78,18 +86,24 @@ def embed_photos(files: Sequence[Path], embedder: Any, fallback: bool = True) ->
             result.vectors[path] = None
             continue
         boxes.append(relative_box(face, width, height))
-        result.vectors[path] = unit(face["embedding"])
+        result.vectors[path] = np.asarray(face["embedding"], dtype=np.float64)
     if fallback and result.missed and boxes:
         result.fallback_box = median_box(boxes)
         for path in result.missed:
             faces = embedder.faces(path, detect=False, image=cut(read_rgb(path), result.fallback_box))
-            result.vectors[path] = unit(faces[0]["embedding"]) if faces else None
+            result.vectors[path] = np.asarray(faces[0]["embedding"], dtype=np.float64) if faces else None
     return result
 
 
-def pair_distances(pairs: Sequence[Pair], photos: PhotoEmbeddings) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Distances, same-labels and folds of the pairs whose two photos have an embedding; the dropped count."""
-    kept = [p for p in pairs if photos.vectors.get(p.a) is not None and photos.vectors.get(p.b) is not None]
-    distances = np.array([float(np.linalg.norm(photos.vectors[p.a] - photos.vectors[p.b])) for p in kept])
+def pair_distances(pairs: Sequence[Pair], photos: PhotoEmbeddings,
+                   distance: str = COSINE) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Distances (``distance``: COSINE compares unit vectors, EUCLIDEAN the raw ones), same-labels and folds of
+    the pairs whose two photos have an embedding; the dropped count."""
+    if distance not in DISTANCES:
+        raise ValueError(f"distance must be one of {DISTANCES}, not {distance!r}")
+    vectors = photos.vectors if distance == EUCLIDEAN else \
+        {path: None if v is None else v / max(float(np.linalg.norm(v)), 1e-12) for path, v in photos.vectors.items()}
+    kept = [p for p in pairs if vectors.get(p.a) is not None and vectors.get(p.b) is not None]
+    distances = np.array([float(np.linalg.norm(vectors[p.a] - vectors[p.b])) for p in kept])
     return (distances, np.array([p.same for p in kept], dtype=bool), np.array([p.fold for p in kept], dtype=int),
             len(pairs) - len(kept))

@@ -6,7 +6,7 @@ default, or dlib's own; option ``backend``) is chosen without touching alignment
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, Sequence
+from typing import Any, Callable, ClassVar, Protocol, Sequence
 
 import numpy as np
 
@@ -83,6 +83,32 @@ class OnnxEmbedder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(chips), DESCRIPTOR_SIZE)
 
 
+def dlib_jitter(chip: np.ndarray, copies: int) -> list[np.ndarray]:
+    """dlib's own ``jitter_image``: ``copies`` randomly zoomed, rotated, shifted and mirrored copies of a chip."""
+    import dlib
+
+    return [np.asarray(copy) for copy in dlib.jitter_image(np.ascontiguousarray(chip, dtype=np.uint8), copies)]
+
+
+class JitteredEmbedder:
+    """dlib's ``num_jitters``: a chip's descriptor is the mean over that many jittered copies of it, all run as
+    one batch through the wrapped embedder. dlib's recognition example publishes it as more accurate on LFW
+    (99.13 % plain, 99.3 % with 10 copies, 99.38 % with 100), at that many times the network's cost."""
+
+    def __init__(self, inner: ChipEmbedder, copies: int,
+                 jitter: Callable[[np.ndarray, int], list[np.ndarray]] = dlib_jitter) -> None:
+        if copies < 2:
+            raise ValueError(f"jittering needs at least 2 copies, not {copies}")
+        self.inner, self.copies, self._jitter = inner, copies, jitter
+
+    def __call__(self, chips: Sequence[np.ndarray]) -> np.ndarray:
+        if not chips:
+            return self.inner(chips)
+        copies = [copy for chip in chips for copy in self._jitter(chip, self.copies)]
+        return self.inner(copies).reshape(len(chips), self.copies, -1).mean(axis=1, dtype=np.float64) \
+            .astype(np.float32)
+
+
 class Calculator(CalculatorBase):
     """Embeddings of dlib's resnet_v1 (the face_recognition library's model); raw, not unit-normalised."""
 
@@ -121,6 +147,10 @@ class Calculator(CalculatorBase):
     def use_onnx(self, path: Path, device: Any) -> None:
         """Run another ONNX file of the same network (a quantized copy, for tools.benchmarks.precision_lfw)."""
         self._embedder = OnnxEmbedder(path, device)
+
+    def use_jitter(self, copies: int) -> None:
+        """Average each face over ``copies`` jittered chips (dlib's num_jitters; training.evaluate --jitter)."""
+        self._embedder = JitteredEmbedder(self.loaded(self._embedder), copies)
 
     def chip(self, face: Face) -> np.ndarray:
         """The 150x150 aligned chip of ``face``, shared through the face's crop cache."""

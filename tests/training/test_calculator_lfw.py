@@ -1,6 +1,7 @@
 """LFW through the service's pipeline (training.evaluate --calculator): the subject is the central face, a photo
-without a face is embedded from the median of the detector's own boxes, and dlib's HOG + 5-point pipeline
-tells a real same pair from a different one."""
+without a face is embedded from the median of the detector's own boxes, raw or unit vectors are compared, the
+accuracy at dlib's fixed threshold is reported, and dlib's HOG + 5-point pipeline tells a real same pair from a
+different one."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +10,17 @@ import numpy as np
 import pytest
 
 from tools.common.pairs import Pair
-from training.calculator_lfw import central_face, cut, embed_photos, median_box, pair_distances
+from training.calculator_lfw import (
+    COSINE,
+    EUCLIDEAN,
+    PhotoEmbeddings,
+    central_face,
+    cut,
+    embed_photos,
+    median_box,
+    pair_distances,
+)
+from training.evaluate import PairDistances, fixed_threshold_accuracy
 
 
 def _face(x0: int, y0: int, x1: int, y1: int, embedding=(1.0, 0.0)) -> dict:
@@ -61,7 +72,7 @@ def test_a_photo_without_a_face_is_embedded_from_the_median_detected_box(tmp_pat
     assert photos.missed == [tmp_path / "miss.png"]
     assert photos.fallback_box == pytest.approx((0.2, 0.2, 0.7, 0.7))  # (20, 40, 70, 140) of 100x200
     assert fake.whole_images == [(100, 50, 3)]
-    assert np.allclose(photos.vectors[tmp_path / "miss.png"], [0.0, 1.0])  # unit, from the whole-image call
+    assert np.allclose(photos.vectors[tmp_path / "miss.png"], [0.0, 2.0])  # as returned by the whole-image call
     pairs = [Pair(files[0], files[3], False, 0), Pair(files[0], files[1], True, 0)]
     distances, same, folds, dropped = pair_distances(pairs, photos)
     assert dropped == 0 and distances == pytest.approx([np.sqrt(2.0), 0.0]) and same.tolist() == [False, True]
@@ -69,6 +80,65 @@ def test_a_photo_without_a_face_is_embedded_from_the_median_detected_box(tmp_pat
     dropping = embed_photos(files, FakeEmbedder(fake.boxes, {"miss.png"}), fallback=False)
     assert dropping.fallback_box is None and dropping.vectors[tmp_path / "miss.png"] is None
     assert pair_distances(pairs, dropping)[3] == 1
+
+
+def test_cosine_compares_unit_vectors_and_euclidean_the_raw_descriptors():
+    a, b, c, d = (Path(name) for name in "abcd")
+    photos = PhotoEmbeddings({a: np.array([3.0, 4.0]), b: np.array([6.0, 8.0]), c: np.array([0.0, 1.0]), d: None})
+    pairs = [Pair(a, b, True, 0), Pair(a, c, False, 1), Pair(a, d, False, 1)]
+    cosine, same, folds, dropped = pair_distances(pairs, photos, COSINE)
+    # unit (0.6, 0.8) vs (0.6, 0.8): 0; vs (0, 1): |(0.6, -0.2)| = sqrt(0.4)
+    assert cosine == pytest.approx([0.0, np.sqrt(0.4)]) and same.tolist() == [True, False] and folds.tolist() == [0, 1]
+    assert dropped == 1
+    euclidean = pair_distances(pairs, photos, EUCLIDEAN)[0]
+    assert euclidean == pytest.approx([5.0, np.sqrt(18.0)])  # |(3, 4)|; |(3, 3)|
+    with pytest.raises(ValueError, match="distance"):
+        pair_distances(pairs, photos, "manhattan")
+
+
+def test_accuracy_at_a_fixed_threshold_is_taken_per_fold():
+    pairs = PairDistances(np.array([0.5, 0.7, 0.65, 0.3, 0.1, 0.9]), np.array([True, True, False, False, True, False]),
+                          np.array([0, 0, 0, 0, 1, 1]))
+    # fold 0 at 0.6: same, different, different, same -> right, wrong, right, wrong = 0.5; fold 1: both right = 1.0
+    fixed = fixed_threshold_accuracy(pairs, 0.6)
+    assert (fixed.threshold, fixed.accuracy_mean, fixed.accuracy_std) == pytest.approx((0.6, 0.75, 0.25))
+    # at 0.66 the different pair at 0.65 is called same too (fold 0: 1 of 4 right); at 0.8 the same pair at 0.7
+    # is right again (2 of 4); fold 1 stays right
+    assert fixed_threshold_accuracy(pairs, 0.66).accuracy_mean == pytest.approx((0.25 + 1.0) / 2)
+    assert fixed_threshold_accuracy(pairs, 0.8).accuracy_mean == pytest.approx((0.5 + 1.0) / 2)
+
+
+def test_evaluate_passes_the_distance_on_and_reports_the_fixed_threshold(monkeypatch, capsys, tmp_path):
+    import json
+
+    import training.evaluate as evaluate
+
+    asked = {}
+    folds = np.repeat(np.arange(10), 2)
+    distances = np.tile([0.4, 0.8], 10)
+    distances[0] = 0.7  # fold 0: its same pair is above 0.6
+
+    def fake_calculator_lfw(calculator, lfw, pairs_file, detector, fallback, distance, jitter):
+        asked.update(calculator=calculator, detector=detector, distance=distance, jitter=jitter)
+        pairs = PairDistances(distances, np.tile([True, False], 10), folds)
+        return pairs, PhotoEmbeddings({Path("x"): np.ones(2)})
+
+    monkeypatch.setattr(evaluate, "calculator_lfw", fake_calculator_lfw)
+    argv = ["--calculator", "dlib.Calculator", "--detector", "dlib.FaceDetector@hog", "--lfw", str(tmp_path),
+            "--distance", "euclidean", "--threshold", "0.6"]
+    assert evaluate.main(argv) == 0
+    assert asked == {"calculator": "dlib.Calculator", "detector": "dlib.FaceDetector@hog", "distance": "euclidean",
+                     "jitter": 0}
+    out = capsys.readouterr().out
+    assert "Accuracy at fixed threshold 0.6 mean: 0.9500" in out  # 9 folds right, fold 0 half right
+    assert "Accuracy at fixed threshold 0.6 std dev: 0.1500" in out
+    assert evaluate.main(argv + ["--json"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["LFW"]
+    assert figures["fixed"] == pytest.approx({"threshold": 0.6, "accuracy_mean": 0.95, "accuracy_std": 0.15})
+    assert evaluate.main(argv[:-4] + ["--jitter", "10"]) == 0 and "fixed threshold" not in capsys.readouterr().out
+    assert asked["distance"] == "cosine" and asked["jitter"] == 10
+    with pytest.raises(SystemExit):  # jitter needs the calculator's own chips
+        evaluate.main(["--model", "m.onnx", "--lfw", str(tmp_path), "--jitter", "10"])
 
 
 @pytest.mark.integration

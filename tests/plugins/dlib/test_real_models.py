@@ -196,3 +196,15 @@ def test_onnx_backend_keeps_dlibs_embedding_space(store, hog, calculator) -> Non
     rows = [(unit(a), unit(b)) for a, b in zip(ours, theirs)]
     cosine = np.array([1 - float(np.dot(a, b)) for a, b in rows])
     assert len(faces) == 3 and cosine.max() < 1e-4 and np.abs(ours - theirs).max() < 1e-4
+
+
+def test_jittered_descriptor_stays_near_the_plain_one(store, hog, calculator) -> None:
+    """dlib's num_jitters: the mean over 10 jittered chips moves a face a little, far less than another person."""
+    jittered = loaded(Calculator, store)
+    jittered.use_jitter(10)
+    faces = detect(hog, read("img1.jpg"))[:1] + detect(hog, read("img2.jpg"))[:1] + detect(hog, read("img3.jpg"))[:1]
+    plain, averaged = calculator.embed(faces), jittered.embed(faces)
+    assert averaged.shape == (3, 128) and averaged.dtype == np.float32
+    moved = np.linalg.norm(plain - averaged, axis=1)
+    assert (moved > 1e-3).all() and (moved < 0.15).all()
+    assert np.linalg.norm(averaged[0] - averaged[1]) < 0.6 < np.linalg.norm(averaged[0] - averaged[2])  # 1, 2: same

@@ -185,3 +185,38 @@ def test_landmarks_read_the_68_point_model_only_when_needed(tmp_path) -> None:
     assert set(result) == {"pitch", "yaw", "roll"} and abs(result["yaw"]) < 5
     with pytest.raises(PluginNotLoaded, match="dlib.PoseEstimator used before load()"):
         PoseEstimator(None).predictor()
+
+
+# ------------------------------------------------------------------------------------------ jitter
+def test_jittered_descriptor_is_the_mean_over_the_copies_in_one_batch() -> None:
+    from plugins.dlib.calculator import JitteredEmbedder
+
+    batches = []
+
+    def inner(chips):  # descriptor = (mean pixel, 1)
+        batches.append(len(chips))
+        return np.array([[float(np.mean(c)), 1.0] for c in chips], dtype=np.float32).reshape(len(chips), 2)
+
+    def shifted(chip, copies):  # copy k = chip + k
+        return [chip + k for k in range(copies)]
+
+    chips = [np.full((150, 150, 3), 10, np.uint8), np.full((150, 150, 3), 20, np.uint8)]
+    vectors = JitteredEmbedder(inner, 4, shifted)(chips)
+    assert batches == [8]  # both faces' 4 copies in one network run
+    np.testing.assert_allclose(vectors, [[11.5, 1.0], [21.5, 1.0]])  # (10+11+12+13)/4, (20+...+23)/4
+    assert vectors.dtype == np.float32
+    assert JitteredEmbedder(inner, 4, shifted)([]).shape == (0, 2) and batches[-1] == 0
+    with pytest.raises(ValueError, match="at least 2"):
+        JitteredEmbedder(inner, 1, shifted)
+
+
+def test_dlibs_jitter_gives_that_many_moved_copies_of_the_chip() -> None:
+    from plugins.dlib.calculator import dlib_jitter
+
+    yy, xx = np.mgrid[0:150, 0:150]
+    # gradients symmetric about the vertical axis (dlib also mirrors): any shift, zoom or turn changes pixels
+    chip = np.stack([yy, 2 * np.abs(xx - 75), np.full_like(xx, 128)], axis=-1).astype(np.uint8)
+    copies = dlib_jitter(chip, 5)
+    assert len(copies) == 5 and all(c.shape == (150, 150, 3) and c.dtype == np.uint8 for c in copies)
+    assert all(not np.array_equal(c, chip) for c in copies)
+    assert all(np.abs(c.astype(int) - chip).mean() < 40 for c in copies)  # small moves, not new images
