@@ -101,8 +101,10 @@ def pair_distances(pairs: Sequence[Pair], photos: PhotoEmbeddings,
     the pairs whose two photos have an embedding; the dropped count."""
     if distance not in DISTANCES:
         raise ValueError(f"distance must be one of {DISTANCES}, not {distance!r}")
+    from tools.common.embeddings import unit
+
     vectors = photos.vectors if distance == EUCLIDEAN else \
-        {path: None if v is None else v / max(float(np.linalg.norm(v)), 1e-12) for path, v in photos.vectors.items()}
+        {path: None if v is None else unit(v) for path, v in photos.vectors.items()}
     kept = [p for p in pairs if vectors.get(p.a) is not None and vectors.get(p.b) is not None]
     distances = np.array([float(np.linalg.norm(vectors[p.a] - vectors[p.b])) for p in kept])
     return (distances, np.array([p.same for p in kept], dtype=bool), np.array([p.fold for p in kept], dtype=int),

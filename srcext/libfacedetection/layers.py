@@ -5,7 +5,7 @@ bool is_pointwise, bool with_relu`` (3 bytes of padding) then two pointers, to t
 and biases. The pointers are 0 in the file: the dynamic linker writes them from ``R_X86_64_64`` relocations
 that name the exported weight symbols, which is how we learn which array belongs to which layer.
 
-Weight layouts, found by running the library on photos (tests/srcext/test_libfacedetection_yunet.py):
+Weight layouts, found by running the library on photos (tests/plugins/libfacedetection/test_equality.py):
 a pointwise (1x1) layer holds ``num_filters x channels`` (output-major, as an ONNX 1x1 Conv); a depthwise 3x3
 layer holds ``9 x channels`` (tap-major: the transpose of ONNX's layout); the first layer is the 3x3 stride-2
 convolution of the image that the library computes as a 1x1 convolution over 3x3 patches: ``16 x 32``, whose

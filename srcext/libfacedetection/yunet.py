@@ -73,17 +73,20 @@ def check_layers(layers: list[ConvLayer]) -> None:
             raise LayoutError(f"layers {pointwise}/{depthwise} are not a pointwise + depthwise pair")
 
 
-def _pointwise(g: _Graph, x: str, layer: ConvLayer) -> str:
-    weights = layer.weights.reshape(layer.filters, layer.channels, 1, 1)
-    x = g.node("Conv", [x, g.const(weights, f"pw{layer.index}_w"), g.const(layer.biases, f"pw{layer.index}_b")])
+def _conv(g: _Graph, x: str, layer: ConvLayer, weights: np.ndarray, name: str, **attrs: Any) -> str:
+    """One layer of the table as an ONNX Conv (``weights`` already in ONNX's layout), ReLU after it if it has one."""
+    x = g.node("Conv", [x, g.const(weights, f"{name}_w"), g.const(layer.biases, f"{name}_b")], **attrs)
     return g.node("Relu", [x]) if layer.relu else x
+
+
+def _pointwise(g: _Graph, x: str, layer: ConvLayer) -> str:
+    return _conv(g, x, layer, layer.weights.reshape(layer.filters, layer.channels, 1, 1), f"pw{layer.index}")
 
 
 def _depthwise(g: _Graph, x: str, layer: ConvLayer) -> str:
     weights = layer.weights.reshape(9, layer.filters).T.reshape(layer.filters, 1, 3, 3)
-    x = g.node("Conv", [x, g.const(weights, f"dw{layer.index}_w"), g.const(layer.biases, f"dw{layer.index}_b")],
-               group=layer.filters, kernel_shape=[3, 3], pads=[1, 1, 1, 1])
-    return g.node("Relu", [x]) if layer.relu else x
+    return _conv(g, x, layer, weights, f"dw{layer.index}", group=layer.filters, kernel_shape=[3, 3],
+                 pads=[1, 1, 1, 1])
 
 
 def _pair(g: _Graph, x: str, layers: list[ConvLayer], indices: tuple[int, int]) -> str:
@@ -93,9 +96,7 @@ def _pair(g: _Graph, x: str, layers: list[ConvLayer], indices: tuple[int, int]) 
 def _image_conv(g: _Graph, x: str, layer: ConvLayer) -> str:
     patch = layer.weights.reshape(layer.filters, 32)[:, :IMAGE_PATCH].reshape(layer.filters, 3, 3, 3)
     weights = patch.transpose(0, 3, 1, 2)  # (out, ky, kx, colour) -> ONNX's (out, colour, ky, kx)
-    x = g.node("Conv", [x, g.const(weights, "conv0_w"), g.const(layer.biases, "conv0_b")],
-               kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
-    return g.node("Relu", [x]) if layer.relu else x
+    return _conv(g, x, layer, weights, "conv0", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
 
 
 def build_graph(layers: list[ConvLayer]) -> bytes:
