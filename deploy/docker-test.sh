@@ -9,7 +9,12 @@
 #
 # Environment: DOCKER_TEST_CACHE (default ~/.cache/facecore-docker-test), DOCKER_TEST_PORT (default 3000 + random),
 # SKIP_TESTS (default true: `make test` already ran; false runs make test-unit inside the build),
-# DOCKER_TEST_NO_BUILD=1 (reuse the image of the last run: for working on this script).
+# DOCKER_TEST_NO_BUILD=1 (reuse the image of the last run: for working on this script),
+# DOCKER_TEST_MIN_FREE_GB (default 12: what a build needs free where the engine keeps its layers).
+#
+# Disk: vfs copies every layer in full, so each build of the private engine costs several GB. Before building,
+# the script removes what earlier runs left there (the previous test image, dangling images, stopped containers);
+# in a running engine it removes only its own previous image once the new one is built.
 set -euo pipefail
 cd "${DOCKER_TEST_ROOT:-$(dirname "$0")/..}"  # DOCKER_TEST_ROOT: when run from a copy of this script
 ROOT="$PWD"
@@ -94,14 +99,38 @@ else
     BASE_IMAGE="${BASE_IMAGE:-$LOCAL_BASE}"
 fi
 
+free_gb() { df -Pk "$1" | awk 'NR == 2 {print int($4 / 1048576)}'; }
+
+# The private engine's data root is ours alone: clear what earlier runs left before building anew.
+clear_private_engine() {
+    docker container prune -f >/dev/null 2>&1 || true
+    docker rmi -f "$IMAGE" >/dev/null 2>&1 || true
+    docker image prune -f >/dev/null 2>&1 || true
+}
+
+# Where the layers will be written: the private engine's data root, or the running engine's.
+layers_dir() {
+    if [[ -n "$DOCKERD_PID" ]]; then echo "$CACHE/data"; else docker info -f '{{.DockerRootDir}}' 2>/dev/null || echo /; fi
+}
+
 if [[ -n "${DOCKER_TEST_NO_BUILD:-}" ]] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
     step "DOCKER_TEST_NO_BUILD: reusing the image built last time"
 else
+    [[ -n "$DOCKERD_PID" ]] && clear_private_engine
+    dir=$(layers_dir)
+    need="${DOCKER_TEST_MIN_FREE_GB:-12}"
+    [[ -d "$dir" ]] && have=$(free_gb "$dir") || have=$need  # an engine's root we cannot see: let the build say
+    [[ "$have" -ge "$need" ]] \
+        || fail "$have GB free under $dir; the build needs about $need GB (set DOCKER_TEST_MIN_FREE_GB to override)"
+    previous=$(docker image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)
     step "building $IMAGE on $BASE_IMAGE (SKIP_TESTS=${SKIP_TESTS:-true})"
     docker build --network=host --quiet -t "$IMAGE" --build-arg BASE_IMAGE="$BASE_IMAGE" \
         --build-arg SKIP_TESTS="${SKIP_TESTS:-true}" --build-arg APP_VERSION_STRING=docker-test \
         --build-arg FACE_DETECTION_PLUGIN="$DETECTOR" --build-arg CALCULATION_PLUGIN="$CALCULATOR" \
         --build-arg EXTRA_PLUGINS="$EXTRAS" . >"$CACHE/build.log" 2>&1 || { tail -30 "$CACHE/build.log" >&2; fail "docker build"; }
+    # the tag moved: the previous image would stay behind untagged, several GB each run
+    [[ -n "$previous" && "$previous" != "$(docker image inspect -f '{{.Id}}' "$IMAGE")" ]] \
+        && { docker rmi "$previous" >/dev/null 2>&1 || true; }
 fi
 
 step "serving on port $PORT (read-only root file system, as deploy/kubernetes runs it)"
