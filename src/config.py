@@ -46,6 +46,7 @@ class Settings:
     batch_wait_ms: int = 0  # >0: face plugins batch across concurrent requests (GPUs, UWSGI_THREADS > 1)
     batch_max_faces: int = 64
     face_chunk: int = 16  # faces per model call within a request: bounds its working memory
+    face_threads: int = 2  # threads that run one request's face plugins at once (src/parallel.py)
     max_in_flight: int = 4  # image requests processed at once per worker; more wait ...
     queue_timeout_ms: int = 500  # ... this long for a slot, then 503 with Retry-After
     inference: RuntimePlan = RuntimePlan()  # INFERENCE_BACKEND / INFERENCE_PRECISION
@@ -137,6 +138,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         batch_wait_ms=_int(env, "BATCH_WAIT_MS", DEFAULTS.batch_wait_ms, 0),
         batch_max_faces=_int(env, "BATCH_MAX_FACES", DEFAULTS.batch_max_faces, 1),
         face_chunk=_int(env, "FACE_CHUNK", DEFAULTS.face_chunk, 1),
+        face_threads=_int(env, "FACE_THREADS", DEFAULTS.face_threads, 1),
         max_in_flight=_int(env, "MAX_IN_FLIGHT", DEFAULTS.max_in_flight, 1),
         queue_timeout_ms=_int(env, "QUEUE_TIMEOUT_MS", DEFAULTS.queue_timeout_ms, 0),
         inference=_runtime_plan(env),

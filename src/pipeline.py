@@ -5,6 +5,7 @@ no per-request state, so concurrent requests (threads) cannot leak into each oth
 """
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -21,6 +22,7 @@ from facecore.errors import NoFaceFound, StartupError
 from facecore.imaging import downscale
 from facecore.inference_runtime import runtimes_noted
 from facecore.model_store import ModelNotAvailable, ModelStore
+from facecore.parallel import TaskRunner
 from facecore.plugin_api import (
     BoundingBox,
     Calculator,
@@ -82,7 +84,7 @@ class Pipeline:
     def __init__(self, detector: FaceDetector, calculator: Calculator, extras: Sequence[FacePlugin],
                  img_length_limit: int = DEFAULTS.img_length_limit, default_threshold: float | None = None,
                  batch_wait_ms: int = DEFAULTS.batch_wait_ms, batch_max_faces: int = DEFAULTS.batch_max_faces,
-                 face_chunk: int = DEFAULTS.face_chunk) -> None:
+                 face_chunk: int = DEFAULTS.face_chunk, face_threads: int = DEFAULTS.face_threads) -> None:
         self.detector = detector
         self.calculator = calculator
         self.face_plugins: dict[str, FacePlugin] = {calculator.slug: calculator}
@@ -93,6 +95,7 @@ class Pipeline:
             self.face_plugins[plugin.slug] = plugin
         self.img_length_limit = img_length_limit
         self.face_chunk = face_chunk
+        self._runner = TaskRunner(face_threads)  # one request's face-plugin batches, on this many threads
         self.threshold_override = default_threshold
         self.ready = False
         #: one lock per plugin that does not declare itself thread-safe: it is never entered twice at once
@@ -119,7 +122,7 @@ class Pipeline:
                 raise StartupError(f"EXTRA_PLUGINS names a calculator ({extra}); set it in CALCULATION_PLUGIN")
         return cls(detector, calculator, extras, settings.img_length_limit,  # type: ignore[arg-type]
                    settings.det_prob_threshold, settings.batch_wait_ms, settings.batch_max_faces,
-                   settings.face_chunk)
+                   settings.face_chunk, settings.face_threads)
 
     @property
     def plugins(self) -> list[Plugin]:
@@ -204,35 +207,60 @@ class Pipeline:
 
     def run_plugins(self, image: np.ndarray, detections: Sequence[DetectedFace], slugs: Sequence[str],
                     whole_image: bool = False) -> list[FaceResult]:
-        """Run each requested plugin over all faces, in batches of at most ``face_chunk`` faces.
+        """Run each requested plugin over all faces, in batches of at most ``face_chunk`` faces, the batches
+        spread over ``face_threads`` threads.
 
         Why chunks: a model's working memory grows with its batch, and an image with hundreds of faces in
         one batch took a worker from 300 MB to 3.4 GB; a bounded batch bounds it, whatever the face count.
+        Why threads: see :mod:`facecore.parallel`; a thread-safe plugin's faces are also cut into one batch
+        per thread, so that the biggest model (the calculator) does not keep the other threads waiting.
         """
         faces = [Face(image, d, whole_image=whole_image) for d in detections]
         results = [FaceResult(d) for d in detections]
         owned: list[set[str]] = [set() for _ in detections]
+        tasks: list[Callable[[], tuple[list[dict[str, Any]], float]]] = []
+        task_slugs: list[str] = []
         for slug in slugs:
             plugin = self.face_plugins[slug]
-            started = time.perf_counter()
-            fragments: list[dict[str, Any]] = []
-            for first in range(0, len(faces), self.face_chunk):
-                chunk = faces[first:first + self.face_chunk]
-                if slug in self._batchers:  # the batcher takes the plugin's guard itself, around the whole batch
-                    batcher = self._batchers[slug]
-                    answered = self._call(plugin, lambda: batcher.analyze(chunk), nullcontext())  # noqa: B023
-                else:
-                    answered = self._call(plugin, lambda: plugin.analyze(chunk))  # noqa: B023 - called at once
-                if len(answered) != len(chunk):
-                    raise PluginError(f"{plugin} error - returned {len(answered)} results for {len(chunk)} faces")
-                fragments.extend(answered)
-            spent = elapsed_ms(started)
-            self._report(plugin, spent, len(faces))
-            per_face = int(spent // max(len(faces), 1))
-            for result, keys, fragment in zip(results, owned, fragments):
+            for batches in self._task_batches(plugin, faces):
+                tasks.append(functools.partial(self._analyze, plugin, batches))
+                task_slugs.append(slug)
+        fragments: dict[str, list[dict[str, Any]]] = {slug: [] for slug in slugs}
+        spent = dict.fromkeys(slugs, 0.0)
+        for slug, (answered, milliseconds) in zip(task_slugs, self._runner.run(tasks)):
+            fragments[slug].extend(answered)
+            spent[slug] += milliseconds
+        for slug in slugs:
+            self._report(self.face_plugins[slug], spent[slug], len(faces))
+            per_face = int(spent[slug] // max(len(faces), 1))
+            for result, keys, fragment in zip(results, owned, fragments[slug]):
                 merge_fragment(result.fragments, keys, slug, fragment)
                 result.execution_time[slug] = per_face
         return results
+
+    def _task_batches(self, plugin: FacePlugin, faces: list[Face]) -> list[list[list[Face]]]:
+        """The batches of ``faces`` for ``plugin``, grouped into tasks: one task per batch for a thread-safe
+        plugin, one task for all of them otherwise (its lock would keep a second thread waiting)."""
+        size = self.face_chunk
+        if plugin.thread_safe and self._runner.threads > 1:
+            size = max(min(size, -(-len(faces) // self._runner.threads)), 1)
+        batches = [faces[first:first + size] for first in range(0, len(faces), size)]
+        return [[batch] for batch in batches] if plugin.thread_safe else [batches] if batches else []
+
+    def _analyze(self, plugin: FacePlugin, batches: list[list[Face]]) -> tuple[list[dict[str, Any]], float]:
+        """One task: ``plugin`` over each batch in turn; its JSON fragments and the milliseconds it took."""
+        started = time.perf_counter()
+        fragments: list[dict[str, Any]] = []
+        for batch in batches:
+            if plugin.slug in self._batchers:  # the batcher takes the plugin's guard itself, around the whole batch
+                batcher = self._batchers[plugin.slug]
+                answered = self._call(plugin, lambda: batcher.analyze(batch), nullcontext())  # noqa: B023
+            else:
+                answered = self._call(plugin, lambda: plugin.analyze(batch))  # noqa: B023 - called at once
+            if len(answered) != len(batch):
+                raise PluginError(f"{plugin} error - returned {len(answered)} results for {len(batch)} faces")
+            fragments.extend(answered)
+        return fragments, elapsed_ms(started)
 
     def _report(self, plugin: Plugin, milliseconds: float, faces: int) -> None:
         for listener in self.timing_listeners:

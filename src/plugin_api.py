@@ -6,6 +6,7 @@ calls these typed methods directly, so pluggy is only the discovery layer.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence, TypeVar
 
@@ -129,18 +130,26 @@ class Face:
     two plugins that need the same alignment (say ArcFace's 112x112 crop) share one computation.
     """
 
-    __slots__ = ("image", "detection", "whole_image", "_crops")
+    __slots__ = ("image", "detection", "whole_image", "_crops", "_making")
 
     def __init__(self, image: np.ndarray, detection: DetectedFace, *, whole_image: bool = False) -> None:
         self.image = image
         self.detection = detection
         self.whole_image = whole_image  # detect_faces=false: the image itself is the face
         self._crops: dict[str, Any] = {}
+        self._making: dict[str, threading.Lock] = {}
 
     def crop(self, key: str, make: Callable[["Face"], Any]) -> Any:
-        """Return the crop named ``key``, computing it once per face with ``make(face)``."""
-        if key not in self._crops:
-            self._crops[key] = make(self)
+        """Return the crop named ``key``, computing it once per face with ``make(face)``.
+
+        Plugins of one request may run in several threads (``FACE_THREADS``): a second caller of the same
+        key waits for the first one's crop instead of computing it again.
+        """
+        if key in self._crops:
+            return self._crops[key]
+        with self._making.setdefault(key, threading.Lock()):  # setdefault is atomic: one lock per key
+            if key not in self._crops:
+                self._crops[key] = make(self)
         return self._crops[key]
 
 

@@ -6,8 +6,9 @@ import io
 
 import pytest
 
+from facecore.app import create_app
 from tests.conftest import png_bytes
-from tests.fakes import Calculator, FaceDetector
+from tests.fakes import FAKE_SETTINGS, Calculator, FaceDetector, fake_pipeline
 
 ALL = "calculator,age,landmarks,pose"
 
@@ -84,10 +85,13 @@ def test_limit_applies_before_plugins(client, png):
     assert Calculator.batches == [1]
 
 
-def test_one_batch_per_plugin_per_image(client, png):
+@pytest.mark.parametrize(("threads", "batches"), [(1, [2]), (2, [1, 1]), (3, [1, 1])])
+def test_a_plugin_gets_an_images_faces_in_one_batch_per_face_thread(png, threads, batches):
+    settings = FAKE_SETTINGS.with_overrides(face_threads=threads)
+    client = create_app(settings, pipeline=fake_pipeline(settings)).test_client()
     Calculator.batches.clear()
     post(client, png, face_plugins="calculator")
-    assert Calculator.batches == [2]
+    assert sorted(Calculator.batches) == batches
 
 
 def test_threshold_is_strict(client, png):

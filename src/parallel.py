@@ -1,0 +1,79 @@
+"""Run one request's independent pieces of work on a few threads of its worker process.
+
+Why: a worker handles one request at a time (``UWSGI_THREADS=1``) and each ONNX session runs on
+``ONNX_THREADS`` cores, so at low load the other cores of the machine sat idle while one face plugin
+after another ran. The face plugins of a request (and halves of one plugin's faces) do not depend on
+each other, and ONNX Runtime, OpenCV and numpy release the GIL while they compute, so a second thread
+finishes the request sooner. The caller's thread works too: with one thread nothing changes at all.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Generic, Sequence, TypeVar
+
+ResultT = TypeVar("ResultT")
+
+
+@dataclass
+class Outcome(Generic[ResultT]):
+    """What one task gave: its value, or the exception it raised (re-raised by the runner)."""
+
+    value: ResultT | None = None
+    error: BaseException | None = None
+
+
+class TaskRunner:
+    """Runs lists of tasks on ``threads`` threads (the caller's and ``threads - 1`` pool threads).
+
+    The pool is made on first use in the process that uses it: a pool made before a fork has no threads
+    in the child. Every task of a call has finished or been skipped when :meth:`run` returns or raises,
+    so nothing of one request is still running into the next.
+    """
+
+    def __init__(self, threads: int) -> None:
+        self.threads = max(int(threads), 1)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
+        self._pool_lock = threading.Lock()
+
+    def run(self, tasks: Sequence[Callable[[], ResultT]]) -> list[ResultT]:
+        """The tasks' values in the tasks' order; the first failure (in that order) is raised once all are done.
+
+        After a failure the remaining tasks are skipped: their work would be thrown away.
+        """
+        outcomes: list[Outcome[ResultT] | None] = [None] * len(tasks)
+        cursor = iter(range(len(tasks)))
+        cursor_lock = threading.Lock()
+        failed = threading.Event()
+
+        def drain() -> None:
+            while not failed.is_set():
+                with cursor_lock:
+                    index = next(cursor, None)
+                if index is None:
+                    return
+                try:
+                    outcomes[index] = Outcome(value=tasks[index]())
+                except BaseException as error:  # handed to the caller below, never lost in a pool thread
+                    outcomes[index] = Outcome(error=error)
+                    failed.set()
+
+        helpers = max(min(self.threads, len(tasks)) - 1, 0)
+        futures: list[Future[None]] = [self._executor().submit(drain) for _ in range(helpers)] if helpers else []
+        drain()
+        for future in futures:
+            future.result()
+        for outcome in outcomes:
+            if outcome is not None and outcome.error is not None:
+                raise outcome.error
+        return [outcome.value for outcome in outcomes]  # type: ignore[union-attr,misc]
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None or self._pool_pid != os.getpid():
+                self._pool = ThreadPoolExecutor(max_workers=self.threads - 1, thread_name_prefix="face-work")
+                self._pool_pid = os.getpid()
+            return self._pool
