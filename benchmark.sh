@@ -26,11 +26,11 @@ case "${1:-}" in
         OLD="${2:?usage: ./benchmark.sh targets OLD_CHECKOUT [REPEATS]}"
         COMMON=(--repeats "${3:-3}" --max-side 0 --baseline "$OLD" --library-procs 2 --library-upsample 1)
         "$PYTHON" -m tools.benchmarks.compare "${COMMON[@]}" --photos ../shared/datasets/deepface/selfie-many-people.jpg \
-            --rounds 20 --peers none --concurrency 1 --configs default,bf16,baseline --json .cache/bench/targets-selfie.json
+            --rounds 20 --peers none --concurrency 1 --configs default,default-1t,bf16,baseline --json .cache/bench/targets-selfie.json
         "$PYTHON" -m tools.benchmarks.compare "${COMMON[@]}" --images 20 --rounds 2 --concurrency 1,2 \
-            --configs hog,default,bf16,baseline,insightface --json .cache/bench/targets-portraits.json
+            --configs hog,default,default-1t,bf16,baseline,insightface --json .cache/bench/targets-portraits.json
         "$PYTHON" -m tools.benchmarks.compare "${COMMON[@]}" --image-dir ../shared/datasets/dlib-faces --images 10 \
-            --rounds 4 --concurrency 1,2 --configs hog,default,bf16,baseline,insightface --json .cache/bench/targets-dlibfaces.json
+            --rounds 4 --concurrency 1,2 --configs hog,default,default-1t,bf16,baseline,insightface --json .cache/bench/targets-dlibfaces.json
         # InsightFace against the service on its files alone: longer runs, more repeats (each run above lasts seconds)
         PEER=(--repeats 5 --peers insightface --library-procs 2 --configs insightface --concurrency 2)
         "$PYTHON" -m tools.benchmarks.compare "${PEER[@]}" --images 20 --rounds 8 --json .cache/bench/targets-insightface-640.json

@@ -5,6 +5,10 @@ Why: a worker handles one request at a time (``UWSGI_THREADS=1``) and each ONNX 
 after another ran. The face plugins of a request (and halves of one plugin's faces) do not depend on
 each other, and ONNX Runtime, OpenCV and numpy release the GIL while they compute, so a second thread
 finishes the request sooner. The caller's thread works too: with one thread nothing changes at all.
+
+Only while cores are idle, though: when every core is busy (the other workers are computing too), a
+second thread only takes turns with them and cost about 15 % of the throughput on group photos
+(docs/benchmarks.md). So each request looks at how many threads are runnable right now.
 """
 from __future__ import annotations
 
@@ -15,6 +19,23 @@ from dataclasses import dataclass
 from typing import Callable, Generic, Sequence, TypeVar
 
 ResultT = TypeVar("ResultT")
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on (its affinity mask where the platform has one)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
+def idle_cores(cores: int) -> int | None:
+    """Of ``cores``, how many have nothing to run at this instant: Linux counts the runnable threads in the
+    fourth field of /proc/loadavg ("2/345"), the calling thread included. None where it cannot be read."""
+    try:
+        with open("/proc/loadavg", "rb") as handle:
+            runnable = int(handle.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(cores - runnable, 0)
 
 
 @dataclass
@@ -33,14 +54,25 @@ class TaskRunner:
     so nothing of one request is still running into the next.
     """
 
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, idle: Callable[[int], int | None] | None = None) -> None:
         self.threads = max(int(threads), 1)
+        self._cores = usable_cores()
+        self._idle = idle
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0
         self._pool_lock = threading.Lock()
 
-    def run(self, tasks: Sequence[Callable[[], ResultT]]) -> list[ResultT]:
-        """The tasks' values in the tasks' order; the first failure (in that order) is raised once all are done.
+    def threads_now(self) -> int:
+        """The threads the work about to start gets: one, plus one per idle core, up to ``threads``
+        (all of them where idleness cannot be read)."""
+        if self.threads == 1:
+            return 1
+        idle = (self._idle or idle_cores)(self._cores)
+        return self.threads if idle is None else min(self.threads, 1 + idle)
+
+    def run(self, tasks: Sequence[Callable[[], ResultT]], threads: int | None = None) -> list[ResultT]:
+        """The tasks' values in the tasks' order, on ``threads`` threads (default: :meth:`threads_now`); the
+        first failure (in the tasks' order) is raised once every task has ended.
 
         After a failure the remaining tasks are skipped: their work would be thrown away.
         """
@@ -61,7 +93,8 @@ class TaskRunner:
                     outcomes[index] = Outcome(error=error)
                     failed.set()
 
-        helpers = max(min(self.threads, len(tasks)) - 1, 0)
+        threads = min(self.threads_now() if threads is None else threads, self.threads)
+        helpers = max(min(threads, len(tasks)) - 1, 0)
         futures: list[Future[None]] = [self._executor().submit(drain) for _ in range(helpers)] if helpers else []
         drain()
         for future in futures:

@@ -208,7 +208,7 @@ class Pipeline:
     def run_plugins(self, image: np.ndarray, detections: Sequence[DetectedFace], slugs: Sequence[str],
                     whole_image: bool = False) -> list[FaceResult]:
         """Run each requested plugin over all faces, in batches of at most ``face_chunk`` faces, the batches
-        spread over ``face_threads`` threads.
+        spread over up to ``face_threads`` threads while cores are idle.
 
         Why chunks: a model's working memory grows with its batch, and an image with hundreds of faces in
         one batch took a worker from 300 MB to 3.4 GB; a bounded batch bounds it, whatever the face count.
@@ -218,16 +218,17 @@ class Pipeline:
         faces = [Face(image, d, whole_image=whole_image) for d in detections]
         results = [FaceResult(d) for d in detections]
         owned: list[set[str]] = [set() for _ in detections]
+        threads = self._runner.threads_now() if faces else 1
         tasks: list[Callable[[], tuple[list[dict[str, Any]], float]]] = []
         task_slugs: list[str] = []
         for slug in slugs:
             plugin = self.face_plugins[slug]
-            for batches in self._task_batches(plugin, faces):
+            for batches in self._task_batches(plugin, faces, threads):
                 tasks.append(functools.partial(self._analyze, plugin, batches))
                 task_slugs.append(slug)
         fragments: dict[str, list[dict[str, Any]]] = {slug: [] for slug in slugs}
         spent = dict.fromkeys(slugs, 0.0)
-        for slug, (answered, milliseconds) in zip(task_slugs, self._runner.run(tasks)):
+        for slug, (answered, milliseconds) in zip(task_slugs, self._runner.run(tasks, threads)):
             fragments[slug].extend(answered)
             spent[slug] += milliseconds
         for slug in slugs:
@@ -238,12 +239,12 @@ class Pipeline:
                 result.execution_time[slug] = per_face
         return results
 
-    def _task_batches(self, plugin: FacePlugin, faces: list[Face]) -> list[list[list[Face]]]:
+    def _task_batches(self, plugin: FacePlugin, faces: list[Face], threads: int) -> list[list[list[Face]]]:
         """The batches of ``faces`` for ``plugin``, grouped into tasks: one task per batch for a thread-safe
         plugin, one task for all of them otherwise (its lock would keep a second thread waiting)."""
         size = self.face_chunk
-        if plugin.thread_safe and self._runner.threads > 1:
-            size = max(min(size, -(-len(faces) // self._runner.threads)), 1)
+        if plugin.thread_safe and threads > 1:
+            size = max(min(size, -(-len(faces) // threads)), 1)
         batches = [faces[first:first + size] for first in range(0, len(faces), size)]
         return [[batch] for batch in batches] if plugin.thread_safe else [batches] if batches else []
 

@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from facecore import parallel
 from facecore.app import create_app
 from tests.conftest import png_bytes
 from tests.fakes import FAKE_SETTINGS, Calculator, FaceDetector, fake_pipeline
@@ -86,7 +87,8 @@ def test_limit_applies_before_plugins(client, png):
 
 
 @pytest.mark.parametrize(("threads", "batches"), [(1, [2]), (2, [1, 1]), (3, [1, 1])])
-def test_a_plugin_gets_an_images_faces_in_one_batch_per_face_thread(png, threads, batches):
+def test_a_plugin_gets_an_images_faces_in_one_batch_per_face_thread(png, threads, batches, monkeypatch):
+    monkeypatch.setattr(parallel, "idle_cores", lambda cores: cores)  # as on an idle machine
     settings = FAKE_SETTINGS.with_overrides(face_threads=threads)
     client = create_app(settings, pipeline=fake_pipeline(settings)).test_client()
     Calculator.batches.clear()

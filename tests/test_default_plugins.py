@@ -95,3 +95,16 @@ def test_gender_of_the_61_deepface_identity_photos(client):
         found[number] = body["result"][0]["gender"]["value"]
     wrong = {n: g for n, g in found.items() if g != DEEPFACE_GENDERS[n]}
     assert not wrong, wrong  # 61/61 with MTCNN and with libfacedetection (docs/benchmarks.md)
+
+
+def test_face_threads_change_no_answer(client, tmp_path):
+    """FACE_THREADS=2 (the default: the calculator's 6 faces in two batches, the plugins side by side) answers
+    what FACE_THREADS=1 answers, on the real models and the 6-face photo."""
+    photo = shared_path("datasets/deepface/selfie-many-people.jpg")
+    one = create_app(Settings(models_root=tmp_path, models_offline=True, face_threads=1)).test_client()
+    answers = [find(c, photo, face_plugins=ALL).get_json()["result"] for c in (one, client)]
+    assert len(answers[0]) == len(answers[1]) == 6
+    for alone, together in zip(*answers):
+        assert np.allclose(alone.pop("embedding"), together.pop("embedding"), atol=1e-5)
+        alone.pop("execution_time"), together.pop("execution_time")
+        assert alone == together

@@ -32,7 +32,7 @@ def test_plugins_run_over_bounded_chunks_of_faces():
                   for i in range(40)]
     fakes.Calculator.batches.clear()
     results = pipeline.run_plugins(image, detections, ["calculator"])
-    assert fakes.Calculator.batches == [16, 16, 8]
+    assert sorted(fakes.Calculator.batches) == [8, 16, 16]  # in any order: FACE_THREADS runs two at once
     assert len(results) == 40 and all("embedding" in r.fragments for r in results)
 
 

@@ -38,14 +38,15 @@ HOG = ServiceConfig("dlib HOG + dlib.Calculator",
                     {"FACE_DETECTION_PLUGIN": "dlib.FaceDetector@hog", "CALCULATION_PLUGIN": "dlib.Calculator",
                      "EXTRA_PLUGINS": ""}, "calculator")
 DEFAULT = ServiceConfig("default plugins", {}, DEFAULT_SLUGS)
-#: the default plugins with the opt-in reduced precision (OpenVINO bf16 for every ONNX model; the detector,
-#: libfacedetection's own C++, is unchanged)
+#: the default plugins with the opt-in reduced precision (OpenVINO bf16 for every ONNX model)
 BF16 = ServiceConfig("default plugins, bf16", {"INFERENCE_BACKEND": "auto", "INFERENCE_PRECISION": "bf16"},
                      DEFAULT_SLUGS)
-CONFIGS = {"hog": HOG, "default": DEFAULT, "bf16": BF16}
+#: the default plugins with one request's face plugins run one after another (FACE_THREADS' A/B)
+ONE_THREAD = ServiceConfig("default plugins, FACE_THREADS=1", {"FACE_THREADS": "1"}, DEFAULT_SLUGS)
+CONFIGS = {"hog": HOG, "default": DEFAULT, "bf16": BF16, "default-1t": ONE_THREAD}
 #: variables removed from the caller's environment, so that only the config chooses plugins and runtimes
 CONFIG_VARIABLES = ("FACE_DETECTION_PLUGIN", "CALCULATION_PLUGIN", "EXTRA_PLUGINS", "INFERENCE_BACKEND",
-                    "INFERENCE_PRECISION")
+                    "INFERENCE_PRECISION", "FACE_THREADS")
 
 
 def insightface_config(models_root: Path, detector: str, calculator: str, env: dict[str, str] | None = None,
