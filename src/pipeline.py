@@ -218,17 +218,16 @@ class Pipeline:
         faces = [Face(image, d, whole_image=whole_image) for d in detections]
         results = [FaceResult(d) for d in detections]
         owned: list[set[str]] = [set() for _ in detections]
-        threads = self._runner.threads_now() if faces else 1
         tasks: list[Callable[[], tuple[list[dict[str, Any]], float]]] = []
         task_slugs: list[str] = []
         for slug in slugs:
             plugin = self.face_plugins[slug]
-            for batches in self._task_batches(plugin, faces, threads):
+            for batches in self._task_batches(plugin, faces):
                 tasks.append(functools.partial(self._analyze, plugin, batches))
                 task_slugs.append(slug)
         fragments: dict[str, list[dict[str, Any]]] = {slug: [] for slug in slugs}
         spent = dict.fromkeys(slugs, 0.0)
-        for slug, (answered, milliseconds) in zip(task_slugs, self._runner.run(tasks, threads)):
+        for slug, (answered, milliseconds) in zip(task_slugs, self._runner.run(tasks)):
             fragments[slug].extend(answered)
             spent[slug] += milliseconds
         for slug in slugs:
@@ -239,12 +238,16 @@ class Pipeline:
                 result.execution_time[slug] = per_face
         return results
 
-    def _task_batches(self, plugin: FacePlugin, faces: list[Face], threads: int) -> list[list[list[Face]]]:
+    def _task_batches(self, plugin: FacePlugin, faces: list[Face]) -> list[list[list[Face]]]:
         """The batches of ``faces`` for ``plugin``, grouped into tasks: one task per batch for a thread-safe
-        plugin, one task for all of them otherwise (its lock would keep a second thread waiting)."""
+        plugin, one task for all of them otherwise (its lock would keep a second thread waiting).
+
+        A thread-safe plugin's faces are cut for ``FACE_THREADS`` threads even when the machine is busy and
+        one thread runs them all: a model's float results may depend on its batch (kernels differ by batch
+        size), so the cut must depend on the configuration only, never on the load of the moment."""
         size = self.face_chunk
-        if plugin.thread_safe and threads > 1:
-            size = max(min(size, -(-len(faces) // threads)), 1)
+        if plugin.thread_safe and self._runner.threads > 1:
+            size = max(min(size, -(-len(faces) // self._runner.threads)), 1)
         batches = [faces[first:first + size] for first in range(0, len(faces), size)]
         return [[batch] for batch in batches] if plugin.thread_safe else [batches] if batches else []
 

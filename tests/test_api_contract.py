@@ -87,8 +87,11 @@ def test_limit_applies_before_plugins(client, png):
 
 
 @pytest.mark.parametrize(("threads", "batches"), [(1, [2]), (2, [1, 1]), (3, [1, 1])])
-def test_a_plugin_gets_an_images_faces_in_one_batch_per_face_thread(png, threads, batches, monkeypatch):
-    monkeypatch.setattr(parallel, "idle_cores", lambda cores: cores)  # as on an idle machine
+@pytest.mark.parametrize("idle", ["all", "none"])
+def test_a_plugin_gets_an_images_faces_in_one_batch_per_face_thread(png, threads, batches, idle, monkeypatch):
+    """Busy or idle, the same batches: a model's floats may depend on its batch, and an answer must not
+    depend on the load of the moment (one thread then runs them in turn)."""
+    monkeypatch.setattr(parallel, "idle_cores", lambda cores: cores if idle == "all" else 0)
     settings = FAKE_SETTINGS.with_overrides(face_threads=threads)
     client = create_app(settings, pipeline=fake_pipeline(settings)).test_client()
     Calculator.batches.clear()
