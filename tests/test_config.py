@@ -34,6 +34,7 @@ def test_version_string():
     ({"IMG_LENGTH_LIMIT": "big"}, "IMG_LENGTH_LIMIT='big'"),
     ({"LOGGING_LEVEL_NAME": "loud"}, "choices: debug, info, warning, error, critical"),
     ({"MODELS_OFFLINE": "maybe"}, "choices: true, false"),
+    ({"FACE_THREADS": "0"}, "FACE_THREADS='0' must be >= 1"),
 ])
 def test_bad_values_name_variable_value_and_choices(env, fragment):
     with pytest.raises(StartupError) as error:
@@ -55,3 +56,8 @@ def test_onnx_threads_share_the_cores_among_workers(monkeypatch):
     assert load_settings({"UWSGI_PROCESSES": "4"}).onnx_threads == 2
     assert load_settings({"UWSGI_PROCESSES": "16"}).onnx_threads == 1
     assert load_settings({}).onnx_threads == 8
+
+
+def test_face_threads():
+    assert load_settings({}).face_threads == 2
+    assert load_settings({"FACE_THREADS": "1"}).face_threads == 1
