@@ -7,8 +7,10 @@ each other, and ONNX Runtime, OpenCV and numpy release the GIL while they comput
 finishes the request sooner. The caller's thread works too: with one thread nothing changes at all.
 
 Only while cores are idle, though: when every core is busy (the other workers are computing too), a
-second thread only takes turns with them and cost about 15 % of the throughput on group photos
-(docs/benchmarks.md). So each request looks at how many threads are runnable right now.
+second thread only takes turns with them and cost 15-30 % of the throughput on group photos
+(docs/benchmarks.md). So each request looks at how many cores are idle, both at this instant and over
+the time since its worker's previous request: a worker between two requests of a busy server is idle
+for an instant only.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ def usable_cores() -> int:
     return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
-def idle_cores(cores: int) -> int | None:
+def idle_now(cores: int) -> int | None:
     """Of ``cores``, how many have nothing to run at this instant: Linux counts the runnable threads in the
     fourth field of /proc/loadavg ("2/345"), the calling thread included. None where it cannot be read."""
     try:
@@ -36,6 +38,53 @@ def idle_cores(cores: int) -> int | None:
     except (OSError, ValueError, IndexError):
         return None
     return max(cores - runnable, 0)
+
+
+def cpu_jiffies() -> tuple[int, int] | None:
+    """(idle, all) clock ticks the CPUs have spent since boot: /proc/stat's first line, idle + iowait."""
+    try:
+        with open("/proc/stat", "rb") as handle:
+            ticks = [int(field) for field in handle.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (ticks[3] + ticks[4], sum(ticks[:8])) if len(ticks) >= 8 else None
+
+
+class RecentIdle:
+    """The CPUs' idle share since the previous reading; readings less than ``min_ticks`` apart keep the last
+    share (a tick is 10 ms of one CPU), so that one short gap does not count as an idle machine."""
+
+    def __init__(self, read: Callable[[], tuple[int, int] | None] = cpu_jiffies, min_ticks: int = 10) -> None:
+        self._read = read
+        self._min_ticks = min_ticks
+        self._last: tuple[int, int] | None = None
+        self._share: float | None = None
+        self._lock = threading.Lock()
+
+    def share(self) -> float | None:
+        sample = self._read()
+        if sample is None:
+            return None
+        with self._lock:
+            if self._last is None:
+                self._last = sample
+            elif sample[1] - self._last[1] >= self._min_ticks:
+                self._share = (sample[0] - self._last[0]) / (sample[1] - self._last[1])
+                self._last = sample
+            return self._share
+
+
+_recent = RecentIdle()
+
+
+def idle_cores(cores: int) -> int | None:
+    """Of ``cores``, how many are idle both now and lately (a core counts when at least 40 % of one was idle
+    since the previous reading); None where neither can be read."""
+    now, share = idle_now(cores), _recent.share()
+    lately = None if share is None else int(cores * share + 0.6)
+    if now is None or lately is None:
+        return now if lately is None else lately
+    return min(now, lately)
 
 
 @dataclass

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 from facecore import parallel
-from facecore.parallel import TaskRunner, idle_cores
+from facecore.parallel import RecentIdle, TaskRunner, cpu_jiffies, idle_now
 from facecore.plugin_api import BoundingBox, DetectedFace, Face
 from tests import fakes
 from tests.fakes import FAKE_SETTINGS, fake_pipeline
+
+REAL_IDLE_CORES = parallel.idle_cores  # before the fixture below replaces it
 
 
 @pytest.fixture(autouse=True)
@@ -35,13 +37,34 @@ def test_busy_cores_leave_a_request_on_one_thread():
     assert set(names) == {threading.current_thread().name} and runner._pool is None
 
 
-def test_idle_cores_reads_the_runnable_threads_of_proc_loadavg():
-    idle = idle_cores(64)
+def test_idle_now_reads_the_runnable_threads_of_proc_loadavg():
+    idle = idle_now(64)
     if idle is None:
         pytest.skip("no /proc/loadavg on this platform: FACE_THREADS applies as configured")
     runnable = int(Path("/proc/loadavg").read_text().split()[3].split("/")[0])
     assert 0 <= idle <= 63 and abs((64 - idle) - runnable) <= 8  # this thread is runnable; others come and go
-    assert idle_cores(1) == 0
+    assert idle_now(1) == 0
+
+
+def test_recent_idle_is_the_idle_share_between_readings_at_least_a_window_apart():
+    samples = iter([(0, 0), (5, 10), (6, 14), (9, 20), (9, 40)])
+    recent = RecentIdle(read=lambda: next(samples), min_ticks=10)
+    assert recent.share() is None  # the first reading only starts the window
+    assert recent.share() == 0.5  # 5 idle of 10
+    assert recent.share() == 0.5  # 4 ticks later: too soon, the last share stands
+    assert recent.share() == 0.4  # (9 - 5) idle of (20 - 10)
+    assert recent.share() == 0.0
+    if cpu_jiffies() is None:
+        pytest.skip("no /proc/stat on this platform")
+    idle, total = cpu_jiffies()
+    assert 0 <= idle <= total
+
+
+def test_a_core_counts_as_idle_only_when_idle_now_and_lately(monkeypatch):
+    for now, share, expected in [(1, 0.5, 1), (1, 0.1, 0), (0, 0.9, 0), (1, 0.25, 1), (1, None, 1), (None, 0.5, 1)]:
+        monkeypatch.setattr(parallel, "idle_now", lambda cores, n=now: n)
+        monkeypatch.setattr(parallel._recent, "share", lambda s=share: s)
+        assert REAL_IDLE_CORES(2) == expected, (now, share)
 
 
 def test_values_come_back_in_the_tasks_order_whatever_the_threads():
