@@ -119,9 +119,9 @@ class TaskRunner:
         idle = (self._idle or idle_cores)(self._cores)
         return self.threads if idle is None else min(self.threads, 1 + idle)
 
-    def run(self, tasks: Sequence[Callable[[], ResultT]], threads: int | None = None) -> list[ResultT]:
-        """The tasks' values in the tasks' order, on ``threads`` threads (default: :meth:`threads_now`); the
-        first failure (in the tasks' order) is raised once every task has ended.
+    def run(self, tasks: Sequence[Callable[[], ResultT]]) -> list[ResultT]:
+        """The tasks' values in the tasks' order, on :meth:`threads_now` threads; the first failure (in the
+        tasks' order) is raised once every task has ended.
 
         After a failure the remaining tasks are skipped: their work would be thrown away.
         """
@@ -142,8 +142,7 @@ class TaskRunner:
                     outcomes[index] = Outcome(error=error)
                     failed.set()
 
-        threads = min(self.threads_now() if threads is None else threads, self.threads)
-        helpers = max(min(threads, len(tasks)) - 1, 0)
+        helpers = min(self.threads_now(), len(tasks)) - 1 if len(tasks) > 1 else 0  # one task: nothing to ask
         futures: list[Future[None]] = [self._executor().submit(drain) for _ in range(helpers)] if helpers else []
         drain()
         for future in futures:
