@@ -63,3 +63,51 @@ def test_dlib_models_age_network_gives_the_same_answers_without_its_subnormal_we
     original = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     expected = original.run(None, {"images": chips})[0]
     np.testing.assert_allclose(open_session(path, Device()).run(None, {"images": chips})[0], expected, atol=1e-6)
+
+
+class Spy:
+    """Stands in for a session: records its runs."""
+
+    def __init__(self, name: str, runs: list[str]) -> None:
+        self.name, self.runs = name, runs
+
+    def run(self, *args, **kwargs):
+        self.runs.append(self.name)
+        return [np.zeros(1)]
+
+
+def test_a_widened_session_runs_wide_only_while_enough_cores_are_idle(monkeypatch):
+    from facecore import onnx_session, parallel
+
+    if parallel.usable_cores() < 2:
+        pytest.skip("one core: nothing to widen to")
+    device = Device(threads=1, threads_when_idle=2)
+    session = open_session(matmul_model(WEIGHTS).SerializeToString(), device, widen_when_idle=True)
+    assert isinstance(session, onnx_session.WidenedWhenIdle) and session.extra == 1
+    assert session.narrow.get_session_options().intra_op_num_threads == 1
+    assert session.wide.get_session_options().intra_op_num_threads == 2
+    assert [i.name for i in session.get_inputs()] == ["x"] and session.facecore_runtime == "onnxruntime f32"
+    runs: list[str] = []
+    session.narrow, session.wide = Spy("narrow", runs), Spy("wide", runs)
+    for idle in (0, 1, None, 2):
+        monkeypatch.setattr(parallel, "idle_cores", lambda cores, i=idle: i)
+        session.run(None, {"x": np.ones((1, 3), np.float32)})
+    assert runs == ["narrow", "wide", "narrow", "wide"]
+
+
+def test_only_a_cpu_session_that_asks_and_may_is_widened():
+    from facecore.onnx_session import WidenedWhenIdle
+
+    model = matmul_model(WEIGHTS).SerializeToString()
+    for device, asks in [(Device(threads=1, threads_when_idle=2), False), (Device(threads=1), True),
+                         (Device(threads=2, threads_when_idle=2), True),
+                         (Device(gpu_index=0, threads=1, threads_when_idle=2), True)]:
+        assert not isinstance(open_session(model, device, widen_when_idle=asks), WidenedWhenIdle), device
+
+
+def test_face_threads_give_the_detectors_threads_when_idle():
+    from facecore.config import load_settings
+
+    assert load_settings({"ONNX_THREADS": "1"}).device.threads_when_idle == 2
+    assert load_settings({"ONNX_THREADS": "2", "FACE_THREADS": "3"}).device.threads_when_idle == 6
+    assert load_settings({"ONNX_THREADS": "1", "FACE_THREADS": "1"}).device.threads_when_idle == 0
