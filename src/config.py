@@ -46,7 +46,7 @@ class Settings:
     batch_wait_ms: int = 0  # >0: face plugins batch across concurrent requests (GPUs, UWSGI_THREADS > 1)
     batch_max_faces: int = 64
     face_chunk: int = 16  # faces per model call within a request: bounds its working memory
-    face_threads: int = 2  # threads one request may use while cores are idle (src/parallel.py)
+    face_threads: int = 2  # threads that run one request's face plugins at once (src/parallel.py)
     max_in_flight: int = 4  # image requests processed at once per worker; more wait ...
     queue_timeout_ms: int = 500  # ... this long for a slot, then 503 with Retry-After
     inference: RuntimePlan = RuntimePlan()  # INFERENCE_BACKEND / INFERENCE_PRECISION
@@ -54,8 +54,7 @@ class Settings:
     @property
     def device(self) -> Device:
         """Where and with how many threads the models run."""
-        widened = self.onnx_threads * self.face_threads if self.face_threads > 1 else 0
-        return Device(self.gpu_idx, self.onnx_threads, self.inference.default, self.inference, widened)
+        return Device(self.gpu_idx, self.onnx_threads, self.inference.default, self.inference)
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return replace(self, **changes)

@@ -20,9 +20,6 @@ class Device:
     #: the runtime and precision of the plugin being loaded (``for_plugin``), from ``plan``
     runtime: RuntimeChoice = RuntimeChoice()
     plan: RuntimePlan = RuntimePlan()
-    #: intra-op threads a session that asks for them (``open_session(..., widen_when_idle=True)``: the
-    #: detectors, which run alone before a request's face plugins) may use while cores are idle; 0 = never
-    threads_when_idle: int = 0
 
     def for_plugin(self, slug: str, name: str = "") -> "Device":
         """This device with the runtime INFERENCE_BACKEND/INFERENCE_PRECISION give the plugin ``slug``

@@ -7,21 +7,17 @@ from typing import Any
 
 import numpy as np
 
-from facecore import parallel
 from facecore.device import Device, onnx_providers
 from facecore.inference_runtime import INT8, OPENVINO, ModelNotQuantized, OpenVinoSession, is_quantized, openvino_device
-from facecore.parallel import usable_cores
 
 #: The smallest normal float32. Anything nearer zero (but not zero) is subnormal.
 SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
 
 
-def open_session(model: Path | bytes, device: Device, threads: int | None = None, widen_when_idle: bool = False) -> Any:
+def open_session(model: Path | bytes, device: Device, threads: int | None = None) -> Any:
     """An ``onnxruntime.InferenceSession`` on ``device`` with a bounded thread pool: ``threads`` when a
     plugin knows better (MTCNN's many small nets), else the device's share of the cores (from Settings).
-    With ``device.runtime`` OpenVINO, an :class:`OpenVinoSession` (same interface) of the same graph.
-    ``widen_when_idle`` (a model that runs alone, like a detector): on the CPU, a :class:`WidenedWhenIdle`
-    pair of sessions when ``device.threads_when_idle`` allows more threads than the share."""
+    With ``device.runtime`` OpenVINO, an :class:`OpenVinoSession` (same interface) of the same graph."""
     choice = device.runtime.resolved(device.wants_gpu)
     count = threads or device.threads or (os.cpu_count() or 1)
     if choice.backend == OPENVINO:
@@ -32,9 +28,6 @@ def open_session(model: Path | bytes, device: Device, threads: int | None = None
                                        count, choice.precision, *names)
         session.facecore_runtime = str(choice)
         return session
-    wide = min(device.threads_when_idle, usable_cores())
-    if widen_when_idle and not device.wants_gpu and wide > count:
-        return WidenedWhenIdle(open_session(model, device, count), open_session(model, device, wide), wide - count)
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -55,26 +48,6 @@ def open_session(model: Path | bytes, device: Device, threads: int | None = None
     session = onnxruntime.InferenceSession(source, sess_options=options, providers=onnx_providers(device))
     session.facecore_runtime = str(choice)
     return session
-
-
-class WidenedWhenIdle:
-    """Two sessions of one model, ``narrow`` on the worker's share of the cores and ``wide`` on more: each
-    run takes the wide one while ``extra`` more cores are idle (:func:`facecore.parallel.idle_cores`), so a
-    request on a quiet server finishes sooner and a busy server runs as before. Checked: both give the same
-    bits (``tests/test_parallel.py``). Everything else is the narrow session's."""
-
-    def __init__(self, narrow: Any, wide: Any, extra: int) -> None:
-        self.narrow, self.wide, self.extra = narrow, wide, extra
-        self.facecore_runtime = getattr(narrow, "facecore_runtime", None)
-        self._cores = usable_cores()
-
-    def run(self, *args: Any, **kwargs: Any) -> Any:
-        idle = parallel.idle_cores(self._cores)
-        session = self.wide if idle is not None and idle >= self.extra else self.narrow
-        return session.run(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.narrow, name)
 
 
 def release_memory_after_runs(options: Any) -> None:

@@ -52,8 +52,8 @@ class Recorded:
 def recorded(monkeypatch) -> list[Recorded]:
     sessions: list[Recorded] = []
 
-    def recording_open(model, device, threads=None, widen_when_idle=False):
-        sessions.append(Recorded(model, real_open_session(model, device, threads, widen_when_idle)))
+    def recording_open(model, device, threads=None):
+        sessions.append(Recorded(model, real_open_session(model, device, threads)))
         return sessions[-1]
 
     for module in (facecore.onnx_session, plugins.dlib.age_gender, plugins.insightface.loading):

@@ -75,29 +75,3 @@ def test_a_missing_model_of_ones_own_says_where_to_put_it(tmp_path):
         load_from(ModelStore(tmp_path), detector)
     with pytest.raises(ValueError, match="invalid model name"):
         FaceDetector.custom_model("../escape")
-
-
-@pytest.mark.integration
-@pytest.mark.parametrize("filename", sorted(CASES))
-def test_the_wide_session_finds_the_same_faces_to_the_bit(tmp_path, monkeypatch, filename):
-    """With FACE_THREADS the detector runs on more threads while cores are idle: the same bits either way."""
-    from facecore import parallel
-    from facecore.device import Device
-    from facecore.onnx_session import WidenedWhenIdle
-
-    if parallel.usable_cores() < 2:
-        pytest.skip("one core: nothing to widen to")
-    store = local_store(tmp_path, "insightface", "detector", "my_model", shared_path(f"models/{filename}"))
-    detector = FaceDetector(FaceDetector.custom_model("my_model"))
-    detector.load(store.context_for(detector, Device(threads=1, threads_when_idle=2)))
-    assert isinstance(detector.session, WidenedWhenIdle)
-    for path in sorted(shared_path("datasets/dlib-faces").glob("*.jpg"))[:3]:
-        image = read_rgb(path)
-        answers = []
-        for idle in (0, 1):
-            monkeypatch.setattr(parallel, "idle_cores", lambda cores, i=idle: i)
-            answers.append(detector.detect(image, detector.default_threshold))
-        assert len(answers[0]) == len(answers[1]) > 0, path
-        for a, b in zip(*answers):
-            assert a.box == b.box and a.probability == b.probability, path
-            assert np.array_equal(a.landmarks, b.landmarks), path

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,28 +123,3 @@ def test_wider_average_precision_on_the_first_photos(tmp_path):
     result = score(pipeline, truths, "default")
     assert result.faces == 457 and result.large_faces == 155
     assert result.ap_all > 38 and result.ap_large > 85, result
-
-
-def same_faces(first, second) -> bool:
-    return len(first) == len(second) and all(
-        a.box == b.box and a.probability == b.probability and np.array_equal(a.landmarks, b.landmarks)
-        for a, b in zip(first, second))
-
-
-def test_the_wide_session_finds_the_same_faces_to_the_bit(tmp_path, monkeypatch):
-    """With FACE_THREADS the detector runs on more threads while cores are idle: the same bits either way."""
-    from facecore import parallel
-    from facecore.onnx_session import WidenedWhenIdle
-
-    if parallel.usable_cores() < 2:
-        pytest.skip("one core: nothing to widen to")
-    detector = FaceDetector(YUNET_UPSCALED)
-    load_plugin(detector, ModelStore(tmp_path, offline=True), Device(threads=1, threads_when_idle=2))
-    assert isinstance(detector.session, WidenedWhenIdle)
-    for path in sorted(Path("sample_images").glob("*.png")):
-        image = read_rgb(path)
-        answers = []
-        for idle in (0, 1):
-            monkeypatch.setattr(parallel, "idle_cores", lambda cores, i=idle: i)
-            answers.append(detector.detect(image, 0.5))
-        assert same_faces(*answers), path
