@@ -95,8 +95,17 @@ def embed_photos(files: Sequence[Path], embedder: Any, fallback: bool = True) ->
     return result
 
 
-def pair_distances(pairs: Sequence[Pair], photos: PhotoEmbeddings,
-                   distance: str = COSINE) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+@dataclass
+class PairDistances:
+    """One distance per kept pair, its label and fold, and how many pairs were dropped."""
+
+    distances: np.ndarray
+    same: np.ndarray
+    folds: np.ndarray
+    dropped: int = 0
+
+
+def pair_distances(pairs: Sequence[Pair], photos: PhotoEmbeddings, distance: str = COSINE) -> PairDistances:
     """Distances (``distance``: COSINE compares unit vectors, EUCLIDEAN the raw ones), same-labels and folds of
     the pairs whose two photos have an embedding; the dropped count."""
     if distance not in DISTANCES:
@@ -107,5 +116,5 @@ def pair_distances(pairs: Sequence[Pair], photos: PhotoEmbeddings,
         {path: None if v is None else unit(v) for path, v in photos.vectors.items()}
     kept = [p for p in pairs if vectors.get(p.a) is not None and vectors.get(p.b) is not None]
     distances = np.array([float(np.linalg.norm(vectors[p.a] - vectors[p.b])) for p in kept])
-    return (distances, np.array([p.same for p in kept], dtype=bool), np.array([p.fold for p in kept], dtype=int),
-            len(pairs) - len(kept))
+    return PairDistances(distances, np.array([p.same for p in kept], dtype=bool),
+                         np.array([p.fold for p in kept], dtype=int), len(pairs) - len(kept))

@@ -33,7 +33,7 @@ import numpy as np
 from tools.common.images import identity_folders
 from tools.common.pairs import Pair, deal_folds, read_lfw_pairs
 from tools.evaluate_verification import Verification, evaluate as verification_figures
-from training.calculator_lfw import COSINE, EUCLIDEAN, PhotoEmbeddings, embed_photos, pair_distances
+from training.calculator_lfw import COSINE, EUCLIDEAN, PairDistances, PhotoEmbeddings, embed_photos, pair_distances
 
 Embed = Callable[[np.ndarray], np.ndarray]  # uint8 RGB (N, 112, 112, 3) -> (N, D)
 
@@ -88,16 +88,6 @@ def bin_pair_set(path: Path) -> PairSet:
     folds = np.arange(count) * 10 // max(count, 1)
     return PairSet(Path(path).stem, [lambda raw=raw: fit(decode_image(raw)) for raw in data.images],
                    np.arange(count) * 2, np.arange(count) * 2 + 1, np.array(data.issame, bool), folds)
-
-
-@dataclass
-class PairDistances:
-    """One distance per kept pair, its label and fold, and how many pairs were dropped."""
-
-    distances: np.ndarray
-    same: np.ndarray
-    folds: np.ndarray
-    dropped: int = 0
 
 
 @dataclass
@@ -222,7 +212,7 @@ def calculator_lfw(calculator: str, lfw: Path, pairs_file: Path | None, detector
             raise ValueError(f"--jitter is dlib's num_jitters: {calculator} cannot jitter its chips")
         pipeline.calculator.use_jitter(jitter)
     photos = embed_photos(files, Embedder(pipeline=pipeline), fallback)
-    return PairDistances(*pair_distances(pairs, photos, distance)), photos
+    return pair_distances(pairs, photos, distance), photos
 
 
 def _fallback_text(photos: PhotoEmbeddings) -> str:

@@ -4,6 +4,7 @@ accuracy at dlib's fixed threshold is reported, and dlib's HOG + 5-point pipelin
 different one."""
 from __future__ import annotations
 
+from dataclasses import astuple
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from tools.common.pairs import Pair
 from training.calculator_lfw import (
     COSINE,
     EUCLIDEAN,
+    PairDistances,
     PhotoEmbeddings,
     central_face,
     cut,
@@ -20,7 +22,7 @@ from training.calculator_lfw import (
     median_box,
     pair_distances,
 )
-from training.evaluate import PairDistances, fixed_threshold_accuracy
+from training.evaluate import fixed_threshold_accuracy
 
 
 def _face(x0: int, y0: int, x1: int, y1: int, embedding=(1.0, 0.0)) -> dict:
@@ -74,23 +76,23 @@ def test_a_photo_without_a_face_is_embedded_from_the_median_detected_box(tmp_pat
     assert fake.whole_images == [(100, 50, 3)]
     assert np.allclose(photos.vectors[tmp_path / "miss.png"], [0.0, 2.0])  # as returned by the whole-image call
     pairs = [Pair(files[0], files[3], False, 0), Pair(files[0], files[1], True, 0)]
-    distances, same, folds, dropped = pair_distances(pairs, photos)
+    distances, same, folds, dropped = astuple(pair_distances(pairs, photos))
     assert dropped == 0 and distances == pytest.approx([np.sqrt(2.0), 0.0]) and same.tolist() == [False, True]
 
     dropping = embed_photos(files, FakeEmbedder(fake.boxes, {"miss.png"}), fallback=False)
     assert dropping.fallback_box is None and dropping.vectors[tmp_path / "miss.png"] is None
-    assert pair_distances(pairs, dropping)[3] == 1
+    assert pair_distances(pairs, dropping).dropped == 1
 
 
 def test_cosine_compares_unit_vectors_and_euclidean_the_raw_descriptors():
     a, b, c, d = (Path(name) for name in "abcd")
     photos = PhotoEmbeddings({a: np.array([3.0, 4.0]), b: np.array([6.0, 8.0]), c: np.array([0.0, 1.0]), d: None})
     pairs = [Pair(a, b, True, 0), Pair(a, c, False, 1), Pair(a, d, False, 1)]
-    cosine, same, folds, dropped = pair_distances(pairs, photos, COSINE)
+    cosine, same, folds, dropped = astuple(pair_distances(pairs, photos, COSINE))
     # unit (0.6, 0.8) vs (0.6, 0.8): 0; vs (0, 1): |(0.6, -0.2)| = sqrt(0.4)
     assert cosine == pytest.approx([0.0, np.sqrt(0.4)]) and same.tolist() == [True, False] and folds.tolist() == [0, 1]
     assert dropped == 1
-    euclidean = pair_distances(pairs, photos, EUCLIDEAN)[0]
+    euclidean = pair_distances(pairs, photos, EUCLIDEAN).distances
     assert euclidean == pytest.approx([5.0, np.sqrt(18.0)])  # |(3, 4)|; |(3, 3)|
     with pytest.raises(ValueError, match="distance"):
         pair_distances(pairs, photos, "manhattan")
@@ -154,6 +156,6 @@ def test_dlibs_own_hog_and_5_point_pipeline_separates_a_real_same_pair_from_a_di
     settings = load_settings().with_overrides(calculator="dlib.Calculator", detector="dlib.FaceDetector@hog",
                                               extras=())
     photos = embed_photos([*same, other], Embedder(pipeline=build(settings)))
-    distances, _, _, dropped = pair_distances([Pair(same[0], same[1], True, 0), Pair(same[0], other, False, 0)],
-                                              photos)
+    distances, _, _, dropped = astuple(pair_distances([Pair(same[0], same[1], True, 0),
+                                                       Pair(same[0], other, False, 0)], photos))
     assert dropped == 0 and distances[0] < distances[1]

@@ -19,10 +19,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from plugins.dlib import age_gender, calculator
 from tools.common.images import read_rgb
 
-#: (size, padding) of dlib.Calculator, dlib.AgeDetector and dlib.GenderDetector
-CHIPS = ((150, 0.25), (64, 0.2), (32, 0.2))
+#: (size, padding) of dlib.Calculator, dlib.AgeDetector and dlib.GenderDetector, read from the plugins
+CHIPS = ((calculator.CHIP_SIZE, calculator.CHIP_PADDING), (age_gender.AgeDetector.chip_size, age_gender.CHIP_PADDING),
+         (age_gender.GenderDetector.chip_size, age_gender.CHIP_PADDING))
 CROP_ALIGN = 64
 
 
