@@ -22,7 +22,7 @@ from facecore.errors import NoFaceFound, StartupError
 from facecore.imaging import downscale
 from facecore.inference_runtime import runtimes_noted
 from facecore.model_store import ModelNotAvailable, ModelStore
-from facecore.parallel import TaskRunner
+from facecore.parallel import TaskRunner, return_freed_memory
 from facecore.plugin_api import (
     BoundingBox,
     Calculator,
@@ -230,6 +230,8 @@ class Pipeline:
         for slug, (answered, milliseconds) in zip(task_slugs, self._runner.run(tasks)):
             fragments[slug].extend(answered)
             spent[slug] += milliseconds
+        if self._runner.threads > 1 and len(faces) > self.face_chunk:  # a big request: see return_freed_memory
+            return_freed_memory()
         for slug in slugs:
             self._report(self.face_plugins[slug], spent[slug], len(faces))
             per_face = int(spent[slug] // max(len(faces), 1))
