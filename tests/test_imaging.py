@@ -123,13 +123,19 @@ def test_every_exif_orientation_matches_pillows_transpose(orientation):
     assert np.array_equal(decode_image(out.getvalue()), expected)
 
 
+@pytest.mark.parametrize("rgb_flag", [True, False], ids=["opencv-rgb", "opencv-bgr-swapped"])
 @pytest.mark.parametrize("orientation", [1, 6, 8])
-def test_jpegs_decode_to_pillows_pixels_through_opencv(monkeypatch, orientation):
+def test_jpegs_decode_to_pillows_pixels_through_opencv(monkeypatch, orientation, rgb_flag):
     """RGB and grey JPEGs take OpenCV's decoder (Pillow's band conversion is never called) and give exactly the
-    pixels Pillow gives, turned upright by the EXIF orientation as before."""
+    pixels Pillow gives, turned upright by the EXIF orientation as before; with OpenCV's RGB output and, as on
+    OpenCV < 4.10, with BGR swapped."""
+    import cv2
     from PIL import ImageOps
 
     import facecore.imaging
+
+    if not rgb_flag:
+        monkeypatch.delattr(cv2, "IMREAD_COLOR_RGB", raising=False)
 
     photo = Image.open(shared_path("datasets/deepface/couple.jpg"))
     exif = photo.getexif()

@@ -58,8 +58,10 @@ def to_blob(images: Sequence[np.ndarray] | np.ndarray, norm: Normalisation) -> n
         batch = batch[..., ::-1]
     blob = np.ascontiguousarray(batch.transpose(0, 3, 1, 2)).astype(np.float32)
     mean = np.asarray(norm.mean, dtype=np.float32)
-    blob -= mean.reshape(1, -1, 1, 1) if mean.ndim else mean
-    blob /= np.float32(norm.std)
+    if mean.any():  # subtracting 0 and dividing by 1 change no value: YuNet's raw pixels skip both passes
+        blob -= mean.reshape(1, -1, 1, 1) if mean.ndim else mean
+    if norm.std != 1:
+        blob /= np.float32(norm.std)
     return blob
 
 

@@ -47,7 +47,8 @@ def test_fit_input_pads_dynamic_and_letterboxes_fixed():
 def test_to_blob_equals_the_plain_formula_for_batches_bgr_and_channel_means():
     rng = np.random.default_rng(3)
     images = rng.integers(0, 256, (2, 5, 7, 3), dtype=np.uint8)
-    for norm in (Normalisation(127.5, 128.0), Normalisation((104.0, 117.0, 123.0), 1.0, bgr=True)):
+    for norm in (Normalisation(127.5, 128.0), Normalisation((104.0, 117.0, 123.0), 1.0, bgr=True),
+                 Normalisation(0.0, 1.0, bgr=True), Normalisation(0.0, 255.0), Normalisation((0.0, 1.0, 0.0), 1.0)):
         pixels = images[..., ::-1] if norm.bgr else images
         expected = ((pixels.astype(np.float32) - np.asarray(norm.mean, np.float32)) / np.float32(norm.std))
         blob = to_blob(images, norm)
