@@ -1,6 +1,8 @@
 """Our service under uWSGI on a free localhost port, and a threaded HTTP load at a given concurrency."""
 from __future__ import annotations
 
+import http.client
+import json
 import logging
 import os
 import queue
@@ -9,9 +11,11 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
+from urllib.parse import urlencode
 
 from tools.benchmarks import PROJECT_ROOT
 from tools.benchmarks.stats import RunSummary, mean_per_face
@@ -153,40 +157,66 @@ class Service:
         return sum(p.memory_info().rss for p in [master, *master.children(recursive=True)]) / 2 ** 20
 
 
+@dataclass(frozen=True)
+class Upload:
+    """One photo's ``/find_faces`` request, encoded once before the clock starts, as a client holding the bytes
+    would send it: the load generator shares the CPU with the service, so it must cost as little as it can."""
+
+    name: str
+    body: bytes
+    content_type: str
+
+    @classmethod
+    def of(cls, name: str, data: bytes) -> "Upload":
+        boundary = f"facecore-bench-{uuid.uuid4().hex}"
+        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                f"Content-Type: image/jpeg\r\n\r\n").encode()
+        return cls(name, head + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}")
+
+
+def post(service: Service, upload: Upload, query: str, timeout: float = 120.0) -> tuple[int, dict[str, Any]]:
+    """POST ``upload`` to /find_faces on a new connection (uWSGI closes each one): the status and the JSON body."""
+    connection = http.client.HTTPConnection("127.0.0.1", service.port, timeout=timeout)
+    try:
+        connection.request("POST", f"/find_faces?{query}", body=upload.body,
+                           headers={"Content-Type": upload.content_type, **CLOSE})
+        response = connection.getresponse()
+        raw = response.read()
+        is_json = (response.getheader("Content-Type") or "").startswith("application/json")
+        return response.status, json.loads(raw) if is_json else {}
+    finally:
+        connection.close()
+
+
 def load(service: Service, images: list[Path], concurrency: int, rounds: int, label: str) -> RunSummary:
     """POST every image ``rounds`` times from ``concurrency`` threads; latency is per request, client side."""
-    import requests
-
-    payloads = [(p.name, p.read_bytes()) for p in images]
+    uploads = [Upload.of(p.name, p.read_bytes()) for p in images]
     jobs: queue.Queue = queue.Queue()
     for _ in range(rounds):
-        for payload in payloads:
-            jobs.put(payload)
+        for upload in uploads:
+            jobs.put(upload)
     records: list[dict[str, Any]] = []
     lock = threading.Lock()
-    params = {"face_plugins": service.config.face_plugins}
+    query = urlencode({"face_plugins": service.config.face_plugins})
 
     def client() -> None:
         while True:
             try:
-                name, data = jobs.get_nowait()
+                upload = jobs.get_nowait()
             except queue.Empty:
                 return
             started = time.perf_counter()
             try:
-                response = requests.post(f"{service.url}/find_faces", params=params, headers=CLOSE,
-                                         files={"file": (name, data, "image/jpeg")}, timeout=120)
-                status, body = response.status_code, response.json() if response.headers.get(
-                    "content-type", "").startswith("application/json") else {}
-            except requests.RequestException as error:  # a reset connection is a failed request, not a crash
-                log.warning("%s: %s", name, error)
+                status, body = post(service, upload, query)
+            except (OSError, http.client.HTTPException, ValueError) as error:  # a reset is a failed request
+                log.warning("%s: %s", upload.name, error)
                 status, body = 0, {}
             latency = (time.perf_counter() - started) * 1000.0
             with lock:
-                records.append({"image": name, "status": status, "latency_ms": latency,
+                records.append({"image": upload.name, "status": status, "latency_ms": latency,
                                 "times": [f.get("execution_time", {}) for f in body.get("result", [])]})
 
-    _warm(service, payloads[0], params)
+    _warm(service, uploads[0], query)
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
     cpu_before, client_before = service.cpu_s(), time.process_time()
     started = time.perf_counter()
@@ -206,9 +236,7 @@ def load(service: Service, images: list[Path], concurrency: int, rounds: int, la
     return summary
 
 
-def _warm(service: Service, payload: tuple[str, bytes], params: dict[str, str]) -> None:
+def _warm(service: Service, upload: Upload, query: str) -> None:
     """A few untimed requests so every worker has served once (connections, lazy allocations)."""
-    import requests
-
     for _ in range(2 * service.processes):
-        requests.post(f"{service.url}/find_faces", params=params, files={"file": payload}, headers=CLOSE, timeout=120)
+        post(service, upload, query)
