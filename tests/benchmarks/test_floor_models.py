@@ -36,6 +36,16 @@ def test_pnet_pyramid_of_a_vga_image():
     assert len(runs) == 10
 
 
+def test_default_detector_yunet_on_the_enlarged_vga_input():
+    pytest.importorskip("yuface")
+    item = MODELS["YuNet"]
+    assert item.runs() == [{"input": (1, 3, 608, 800)}]  # 640x480 x 1.25 = 800x600, padded to 32
+    # 1.25 squared of the VGA cost (the network is fully convolutional), all of it in Conv nodes
+    assert _mflops("YuNet") == pytest.approx(817.5, rel=1e-3)
+    vga = unit_flops(item.build(), [{"input": (1, 3, 480, 640)}])
+    assert vga.total / 1e6 == pytest.approx(516.3, rel=1e-3) and set(vga.by_op) == {"Conv"}
+
+
 def test_scrfd_500m_matches_its_published_cost():
     shared_path("models/scrfd_500m_bnkps.onnx")
     # InsightFace lists SCRFD-500M at 0.5 GFLOPs (multiply-adds) for VGA 640x480: 640x640 is 4/3 of that.

@@ -95,6 +95,23 @@ def iresnet(depth: int) -> onnx.ModelProto:
     return build_iresnet(depth)
 
 
+def yunet() -> onnx.ModelProto:
+    """The default detector: YuNet as plugins.libfacedetection rebuilds it from the yuface wheel's weights."""
+    from plugins.libfacedetection.detector import library_graph
+
+    graph = library_graph(_package_file("yuface", "libfacedetection.so"))
+    if graph is None:
+        raise ModelUnavailable("YuNet's weights cannot be read from the yuface wheel's library")
+    return onnx.load_from_string(graph)
+
+
+def yunet_runs(width: int, height: int, scale: float = 1.25) -> list[dict[str, tuple[int, ...]]]:
+    """The input the default detector (``yunet_upscaled``) gives the network: enlarged 1.25x, padded to 32."""
+    import math
+
+    return [{"input": (1, 3, math.ceil(round(height * scale) / 32) * 32, math.ceil(round(width * scale) / 32) * 32)}]
+
+
 def package_onnx(package: str, relative: str) -> Callable[[], onnx.ModelProto]:
     return lambda: onnx.load(str(_package_file(package, relative)))
 
@@ -104,6 +121,8 @@ def catalogue(width: int = 640, height: int = 480) -> list[FloorModel]:
     return [
         FloorModel("dlib ResNet (dlib.Calculator)", "face", dlib_resnet, lambda: [{"input": (1, 3, 150, 150)}],
                    "srcext.dlib.convert_resnet, 150x150 chip"),
+        FloorModel(f"YuNet (libfacedetection.FaceDetector, the default), {width}x{height} enlarged 1.25x", "image",
+                   yunet, lambda: yunet_runs(width, height), "the yuface wheel's weights, padded to 32"),
         FloorModel(f"MTCNN P-Net, all scales of {width}x{height}", "image", mtcnn_net("pnet"),
                    lambda: pnet_runs(width, height), "min face 20 px, factor 0.709"),
         FloorModel("MTCNN R-Net", "candidate", mtcnn_net("rnet"), lambda: [{"image": (1, 24, 24, 3)}]),
