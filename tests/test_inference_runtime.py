@@ -95,6 +95,15 @@ def test_openvino_session_answers_like_onnxruntime():
 
 
 @needs_openvino
+def test_openvino_sessions_leave_their_threads_unpinned():
+    """Pinned (OpenVINO's default on Linux), each worker process pinned its inference thread to the first core
+    of its mask: the same core for every worker."""
+    session = open_session(dynamic_conv(), Device(threads=1, runtime=RuntimeChoice(OPENVINO)))
+    assert session.compiled.get_property("ENABLE_CPU_PINNING") is False
+    assert session.compiled.get_property("INFERENCE_NUM_THREADS") == 1
+
+
+@needs_openvino
 def test_status_names_the_runtime_each_session_uses():
     with runtimes_noted() as noted:
         assert describe_session(open_session(dynamic_conv(), Device(runtime=RuntimeChoice(OPENVINO, BF16)))) == "cpu"
