@@ -2,7 +2,8 @@
 
 Why: a file under 1 MB can declare work or memory out of proportion to its size - thousands of JPEG
 scans (each re-walks the whole picture), chains of 100,000 TIFF directories, millions of strips, PNG
-chunks, JPEG segments or GIF blocks (each a Python step in Pillow), an ICO whose directory claims 16x16
+chunks, JPEG segments or GIF blocks (each a Python step in Pillow), megabytes of junk between a JPEG's
+header segments (Pillow skips it a byte per Python step), an ICO whose directory claims 16x16
 but embeds a 400 MP PNG (Pillow decodes it when opening), an animated WebP canvas far larger than its
 frames. Every walk here is linear in the file and stops at the first count over its cap, so refusing
 costs microseconds; Pillow then only opens files whose declared work is bounded.
@@ -23,6 +24,7 @@ MAX_PNG_CHUNKS = 30_000       # 20 MB of IDAT in 8 KB chunks: 2,560
 MAX_GIF_BLOCKS = 100_000      # 20 MB of image data in 255-byte sub-blocks: 82,000
 MAX_TIFF_STRIPS = 10_000      # Pillow writes ~64 KB strips: 2,300 for 50 MP RGB
 MAX_ICO_IMAGES = 64           # icons ship 4-10 sizes
+MAX_JPEG_JUNK = 64 * 1024     # bytes between a JPEG's header segments that belong to none: a camera JPEG has 0
 #: libwebp's animation decoder keeps two RGBA canvases besides Pillow's picture: a WebP's pixels
 #: count this many times against the pixel cap, so its memory per allowed pixel matches the others'.
 WEBP_PIXEL_WEIGHT = 2
@@ -77,11 +79,22 @@ def _u16be(data: bytes, pos: int) -> int:
 
 def jpeg(data: bytes, max_frames: int) -> Declared:
     """Count marker segments and scans; the frame header gives the size."""
-    pos, scans, segments, width, height = 2, 0, 0, 0, 0
+    pos, scans, segments, width, height, junk = 2, 0, 0, 0, 0, 0
     while pos + 4 <= len(data):
         fill = FILL.match(data, pos)
         if fill is None:
-            break  # not at a marker: Pillow's decoder judges the rest
+            if scans:
+                break  # not at a marker after a scan: the decoder judges the rest
+            # Bytes outside any header segment: Pillow skips them one Python step each (0.1 s per MB), so
+            # they are counted here, at C speed, up to the next 0xFF where Pillow would resume.
+            following = data.find(b"\xff", pos)
+            junk += (len(data) if following < 0 else following) - pos
+            if junk > MAX_JPEG_JUNK:
+                raise TooComplex("bytes outside JPEG segments", MAX_JPEG_JUNK)
+            if following < 0:
+                break
+            pos = following
+            continue
         marker = data[fill.end()]
         pos = fill.end() + 1
         if marker == 0xD9:

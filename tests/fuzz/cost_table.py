@@ -16,6 +16,8 @@ from tests.reliability.helpers import ROOT
 CLASSES = {
     "JPEG, 5,000 scans": "crafted.jpeg_with_scans(5000, 256)",
     "JPEG, 2,000,000 segments": "crafted.jpeg_with_segments(2_000_000)",
+    "JPEG, 19 MB of junk between segments": "crafted.jpeg_with_junk(19_000_000)",
+    "JPEG, 60 KB of junk between segments (accepted)": "crafted.jpeg_with_junk(60_000)",
     "TIFF, chain of 200,000 IFDs": "crafted.tiff_ifd_chain(200_000)",
     "TIFF, 2,000,000 strips": "crafted.tiff_with_strips(2_000_000)",
     "GIF, 800,000 frames": "crafted.gif_with_frames(800_000)",

@@ -54,6 +54,13 @@ def jpeg_with_segments(segments: int) -> bytes:
     return data[:2] + b"\xff\xfe\x00\x02" * segments + data[2:]
 
 
+def jpeg_with_junk(junk: int) -> bytes:
+    """A baseline JPEG with ``junk`` zero bytes after a stray 0xFF00 behind its start marker: Pillow skips them
+    one at a time, then finds the real segments and decodes the picture."""
+    data = _jpeg(False, 16)
+    return data[:2] + b"\xff\x00" + bytes(junk) + data[2:]
+
+
 def tiff_ifd_chain(ifds: int) -> bytes:
     """A little-endian TIFF of ``ifds`` 1x1 grey images, each IFD pointing to the next (Pillow walks them all)."""
     entries = [(256, 3, 1, 1), (257, 3, 1, 1), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1), (273, 4, 1, 8),

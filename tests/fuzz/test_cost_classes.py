@@ -31,6 +31,8 @@ CLASSES = {
                    lambda: crafted.jpeg_with_scans(5000, 256), "too many JPEG scans"),
     "jpeg segments": (lambda: crafted.jpeg_with_segments(caps.MAX_JPEG_SEGMENTS + 10),
                       lambda: crafted.jpeg_with_segments(2_000_000), "too many JPEG segments"),
+    "jpeg junk": (lambda: crafted.jpeg_with_junk(caps.MAX_JPEG_JUNK + 1024), lambda: crafted.jpeg_with_junk(19_000_000),
+                  "too many bytes outside JPEG segments"),
     "tiff ifd chain": (lambda: crafted.tiff_ifd_chain(5000), lambda: crafted.tiff_ifd_chain(200_000),
                        "too many frames: 101 exceeds the limit of 100"),
     "tiff strips": (lambda: crafted.tiff_with_strips(caps.MAX_TIFF_STRIPS + 10),
@@ -67,10 +69,11 @@ def test_declared_cost_is_refused_before_decoding(name, monkeypatch):
     assert time.perf_counter() - started < REFUSAL_LIMIT_S
 
 
-@pytest.mark.parametrize("name", ["jpeg scans", "tiff strips", "png chunks", "gif blocks"])
+@pytest.mark.parametrize("name", ["jpeg scans", "jpeg junk", "tiff strips", "png chunks", "gif blocks"])
 def test_files_just_under_the_caps_still_decode(name):
     """The caps refuse crafted files, not ordinary ones: at the cap itself the picture decodes."""
     data = {"jpeg scans": lambda: crafted.jpeg_with_scans(caps.MAX_JPEG_SCANS, 64),
+            "jpeg junk": lambda: crafted.jpeg_with_junk(caps.MAX_JPEG_JUNK),
             "tiff strips": lambda: crafted.tiff_with_strips(caps.MAX_TIFF_STRIPS),
             "png chunks": lambda: crafted.png_with_chunks(caps.MAX_PNG_CHUNKS - 2),
             "gif blocks": lambda: crafted.gif_with_blocks(caps.MAX_GIF_BLOCKS - 10)}[name]()
