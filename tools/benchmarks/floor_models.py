@@ -97,19 +97,30 @@ def iresnet(depth: int) -> onnx.ModelProto:
 
 def yunet() -> onnx.ModelProto:
     """The default detector: YuNet as plugins.libfacedetection rebuilds it from the yuface wheel's weights."""
-    from plugins.libfacedetection.detector import library_graph
+    from facecore.model_store import package_path
+    from plugins.libfacedetection.detector import YUNET_UPSCALED, library_graph
 
-    graph = library_graph(_package_file("yuface", "libfacedetection.so"))
+    try:
+        library = package_path(YUNET_UPSCALED.files[0].source)
+    except FileNotFoundError as error:
+        raise ModelUnavailable(str(error)) from error
+    graph = library_graph(library) if library.exists() else None
     if graph is None:
-        raise ModelUnavailable("YuNet's weights cannot be read from the yuface wheel's library")
+        raise ModelUnavailable(f"YuNet's weights cannot be read from {library}")
     return onnx.load_from_string(graph)
 
 
-def yunet_runs(width: int, height: int, scale: float = 1.25) -> list[dict[str, tuple[int, ...]]]:
-    """The input the default detector (``yunet_upscaled``) gives the network: enlarged 1.25x, padded to 32."""
+def yunet_runs(width: int, height: int) -> list[dict[str, tuple[int, ...]]]:
+    """The input the default detector (``yunet_upscaled``) gives the network: enlarged, padded to the decoder's
+    multiple, as the plugin does it."""
     import math
 
-    return [{"input": (1, 3, math.ceil(round(height * scale) / 32) * 32, math.ceil(round(width * scale) / 32) * 32)}]
+    from plugins.insightface.yunet import YunetDecoder
+    from plugins.libfacedetection.detector import YUNET_UPSCALED
+
+    scale, multiple = float(YUNET_UPSCALED.options["scale"]), YunetDecoder().multiple
+    padded = [math.ceil(round(side * scale) / multiple) * multiple for side in (height, width)]
+    return [{"input": (1, 3, *padded)}]
 
 
 def package_onnx(package: str, relative: str) -> Callable[[], onnx.ModelProto]:
