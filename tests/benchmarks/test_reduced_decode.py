@@ -3,18 +3,23 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
-from facecore.plugin_api import BoundingBox
+from facecore.plugin_api import BoundingBox, DetectedFace, Face
 from tests.shared_data import shared_path
-from tools.benchmarks.reduced_decode import decode_half, iou_scaled, main
+from tools.benchmarks.reduced_decode import box_rows, decode_half, main
+from tools.common.annotations import iou_matrix
 
 
 def test_a_half_scale_box_scaled_back_matches_its_full_size_box():
-    full = BoundingBox(100, 50, 300, 250)
-    assert iou_scaled(full, BoundingBox(50, 25, 150, 125), 2.0) == pytest.approx(1.0)
-    assert iou_scaled(full, BoundingBox(100, 25, 200, 125), 2.0) == pytest.approx(1 / 3)
-    assert iou_scaled(full, BoundingBox(500, 500, 600, 600), 2.0) == 0.0
+    def face(box: BoundingBox) -> Face:
+        return Face(np.zeros((1, 1, 3), np.uint8), DetectedFace(box, 1.0))
+
+    full = box_rows([face(BoundingBox(100, 50, 300, 250))])
+    half = box_rows([face(BoundingBox(50, 25, 150, 125)), face(BoundingBox(100, 25, 200, 125)),
+                     face(BoundingBox(500, 500, 600, 600))], 2.0)
+    assert iou_matrix(full, half)[0] == pytest.approx([1.0, 1 / 3, 0.0])
 
 
 @pytest.mark.integration

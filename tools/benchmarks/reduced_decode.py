@@ -20,9 +20,9 @@ from typing import Sequence
 
 import numpy as np
 
-from facecore.plugin_api import BoundingBox
 from tools.benchmarks import SHARED
 from tools.benchmarks.images import pick
+from tools.common.annotations import iou_matrix
 
 SLUGS = ("calculator", "age", "gender", "landmarks", "pose")
 
@@ -45,26 +45,23 @@ def decode_half(data: bytes) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)
 
 
-def iou_scaled(full: BoundingBox, half: BoundingBox, factor: float) -> float:
-    """IoU of a full-resolution box and a half-scale box multiplied back by ``factor``."""
-    back = BoundingBox(half.x_min * factor, half.y_min * factor, half.x_max * factor, half.y_max * factor)
-    width = min(full.x_max, back.x_max) - max(full.x_min, back.x_min)
-    height = min(full.y_max, back.y_max) - max(full.y_min, back.y_min)
-    inter = max(0.0, width) * max(0.0, height)
-    union = full.area + back.area - inter
-    return inter / union if union > 0 else 0.0
+def box_rows(faces: Sequence, factor: float = 1.0) -> np.ndarray:
+    """(N, 4) x_min, y_min, x_max, y_max of the faces' boxes, multiplied by ``factor`` (half scale -> full)."""
+    boxes = [f.detection.box for f in faces]
+    return np.array([[b.x_min, b.y_min, b.x_max, b.y_max] for b in boxes], dtype=np.float64).reshape(-1, 4) * factor
 
 
 def compare(photo: str, full_faces: Sequence, half_faces: Sequence, factor: float = 2.0) -> list[FaceShift]:
     """One row per face of the full-resolution run that the half-scale run found too (best IoU)."""
+    if not full_faces or not half_faces:
+        return []
+    ious = iou_matrix(box_rows(full_faces), box_rows(half_faces, factor))
     rows = []
-    for face in full_faces:
-        scored = [(iou_scaled(face.detection.box, other.detection.box, factor), other) for other in half_faces]
-        if not scored:
-            continue
-        iou, match = max(scored, key=lambda pair: pair[0])
-        a, b = face.fragments, match.fragments
-        rows.append(FaceShift(photo, round(face.detection.box.x_max - face.detection.box.x_min), round(iou, 3),
+    for face, row in zip(full_faces, ious):
+        best = int(np.argmax(row))
+        a, b = face.fragments, half_faces[best].fragments
+        width = round(face.detection.box.x_max - face.detection.box.x_min)
+        rows.append(FaceShift(photo, width, round(float(row[best]), 3),
                               float(np.linalg.norm(np.asarray(a["embedding"]) - np.asarray(b["embedding"]))),
                               a["gender"]["value"] == b["gender"]["value"], a["age"]["low"] == b["age"]["low"]))
     return rows
