@@ -54,7 +54,7 @@ class Settings:
     @property
     def device(self) -> Device:
         """Where and with how many threads the models run."""
-        return Device(self.gpu_idx, self.onnx_threads, self.inference.default, self.inference)
+        return Device(self.gpu_idx, self.onnx_threads, self.inference.default, self.inference, self.img_length_limit)
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return replace(self, **changes)

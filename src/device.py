@@ -13,13 +13,15 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Device:
     """``gpu_index`` -1 means CPU; N >= 0 asks for CUDA device N. ``threads``: intra-op threads per
-    session (0 = all cores; the service passes its share, see ``Settings.onnx_threads``)."""
+    session (0 = all cores; the service passes its share, see ``Settings.onnx_threads``).
+    ``detection_side``: the longest side of the copy a detector is handed (``IMG_LENGTH_LIMIT``; 0: unbounded)."""
 
     gpu_index: int = -1
     threads: int = 0
     #: the runtime and precision of the plugin being loaded (``for_plugin``), from ``plan``
     runtime: RuntimeChoice = RuntimeChoice()
     plan: RuntimePlan = RuntimePlan()
+    detection_side: int = 0
 
     def for_plugin(self, slug: str, name: str = "") -> "Device":
         """This device with the runtime INFERENCE_BACKEND/INFERENCE_PRECISION give the plugin ``slug``

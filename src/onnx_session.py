@@ -12,12 +12,17 @@ from facecore.inference_runtime import INT8, OPENVINO, ModelNotQuantized, OpenVi
 
 #: The smallest normal float32. Anything nearer zero (but not zero) is subnormal.
 SMALLEST_NORMAL = float(np.finfo(np.float32).tiny)
+#: A detector keeps ONNX Runtime's memory arena while the copy it is handed is at most this many pixels on its
+#: longer side (``IMG_LENGTH_LIMIT``): the arena then stays at one run's peak, measured in docs/security.md.
+ARENA_MAX_DETECTION_SIDE = 1024
 
 
-def open_session(model: Path | bytes, device: Device, threads: int | None = None) -> Any:
+def open_session(model: Path | bytes, device: Device, threads: int | None = None, *,
+                 detector_input: bool = False) -> Any:
     """An ``onnxruntime.InferenceSession`` on ``device`` with a bounded thread pool: ``threads`` when a
     plugin knows better (MTCNN's many small nets), else the device's share of the cores (from Settings).
-    With ``device.runtime`` OpenVINO, an :class:`OpenVinoSession` (same interface) of the same graph."""
+    With ``device.runtime`` OpenVINO, an :class:`OpenVinoSession` (same interface) of the same graph.
+    ``detector_input``: every run's input is the detection copy (or a fixed size), see :func:`keeps_arena`."""
     choice = device.runtime.resolved(device.wants_gpu)
     count = threads or device.threads or (os.cpu_count() or 1)
     if choice.backend == OPENVINO:
@@ -37,7 +42,10 @@ def open_session(model: Path | bytes, device: Device, threads: int | None = None
     # Idle pool threads must not spin: with several workers on few cores, spinning steals the CPU
     # another worker is computing on (MTCNN measured 314 ms with spinning, 77 ms without, 2 cores).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    release_memory_after_runs(options)
+    if detector_input and keeps_arena(device):
+        options.enable_mem_pattern = False  # one plan per input shape: more memory, no time saved
+    else:
+        release_memory_after_runs(options)
     source: str | bytes = model if isinstance(model, bytes) else str(model)
     proto = onnx_model(model)
     if choice.precision == INT8 and not is_quantized({node.op_type for node in proto.graph.node}):
@@ -48,6 +56,17 @@ def open_session(model: Path | bytes, device: Device, threads: int | None = None
     session = onnxruntime.InferenceSession(source, sess_options=options, providers=onnx_providers(device))
     session.facecore_runtime = str(choice)
     return session
+
+
+def keeps_arena(device: Device) -> bool:
+    """Whether a detector's session keeps ONNX Runtime's CPU memory arena on ``device``.
+
+    Why: without it every run maps its large activations afresh and faults their pages in; YuNet at 800x608
+    took 17.0 ms instead of 14.5 and SCRFD-500M at 640x640 24.1 instead of 21.8 (one thread). A detector's
+    input is bounded by the detection copy, so the arena is bounded too, unlike a calculator's (its batch of
+    faces). Not with ``IMG_LENGTH_LIMIT=0`` or above :data:`ARENA_MAX_DETECTION_SIDE`: the largest photo's
+    peak would be kept for the worker's life."""
+    return 0 < device.detection_side <= ARENA_MAX_DETECTION_SIDE
 
 
 def release_memory_after_runs(options: Any) -> None:

@@ -88,7 +88,8 @@ class FaceDetector(api.FaceDetector):
         files = ctx.models.files()
         nets = {}
         for kind in ("pnet", "rnet", "onet"):
-            session = open_session(net_bytes(kind, Path(files[f"{kind}.lz4"])), ctx.device, self.onnx_threads)
+            session = open_session(net_bytes(kind, Path(files[f"{kind}.lz4"])), ctx.device, self.onnx_threads,
+                                   detector_input=kind == "pnet")  # R- and O-Net take a batch of candidates
             nets[kind] = SessionNet(session)
             self.device_description = describe_session(session)
         self.cascade = Cascade(nets["pnet"], nets["rnet"], nets["onet"], self.config)

@@ -44,7 +44,7 @@ class FaceDetector(api.FaceDetector):
         from facecore.onnx_session import open_session
 
         assert self.model is not None, "insightface.FaceDetector always has a model"
-        self.session = open_session(onnx_file(ctx, MXNET_INPUT), ctx.device)
+        self.session = open_session(onnx_file(ctx, MXNET_INPUT), ctx.device, detector_input=True)
         self.decoder = decoder_for(self.session, self.model.options)
         if "threshold" not in self.model.options:
             self.default_threshold = LAYOUT_THRESHOLDS.get(self.decoder.kind, type(self).default_threshold)

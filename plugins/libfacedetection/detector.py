@@ -84,7 +84,7 @@ class FaceDetector(api.FaceDetector):
             from facecore.device import describe_session
             from facecore.onnx_session import open_session
 
-            self.session = open_session(graph, ctx.device)
+            self.session = open_session(graph, ctx.device, detector_input=True)
             self.output_names = [o.name for o in self.session.get_outputs()]
             self.device_description = describe_session(self.session)
         else:

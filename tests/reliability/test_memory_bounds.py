@@ -1,4 +1,5 @@
-"""Memory per request is bounded and returned: faces run in bounded chunks, ONNX Runtime keeps no arena.
+"""Memory per request is bounded and returned: faces run in bounded chunks, ONNX Runtime keeps no arena (but a
+detector's, bounded by the detection copy).
 
 The bound (docs/security.md): a worker's peak RSS stays below idle + 500 MB for any accepted input.
 """
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 from facecore.device import Device
-from facecore.onnx_session import open_session
+from facecore.onnx_session import ARENA_MAX_DETECTION_SIDE, open_session
 from facecore.plugin_api import BoundingBox, DetectedFace
 from tests import fakes
 from tests.fakes import FAKE_SETTINGS, fake_pipeline
@@ -36,16 +37,31 @@ def test_plugins_run_over_bounded_chunks_of_faces():
     assert len(results) == 40 and all("embedding" in r.fragments for r in results)
 
 
-def test_onnx_sessions_keep_no_memory_arena():
+def relu_model() -> bytes:
     from onnx import TensorProto, helper
 
     graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 4])],
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 4])])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
-    session = open_session(model.SerializeToString(), Device(-1, 1))
-    options = session.get_session_options()
-    assert options.enable_cpu_mem_arena is False and options.enable_mem_pattern is False
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8).SerializeToString()
+
+
+def test_onnx_sessions_keep_no_memory_arena():
+    for side in (0, 640):  # a calculator's batch of faces is unbounded, whatever the detection copy
+        options = open_session(relu_model(), Device(-1, 1, detection_side=side)).get_session_options()
+        assert options.enable_cpu_mem_arena is False and options.enable_mem_pattern is False
+
+
+@pytest.mark.parametrize(("side", "kept"), [(640, True), (ARENA_MAX_DETECTION_SIDE, True),
+                                            (ARENA_MAX_DETECTION_SIDE + 1, False), (0, False)])
+def test_a_detector_keeps_the_arena_only_while_the_detection_copy_is_bounded(side, kept):
+    options = open_session(relu_model(), Device(-1, 1, detection_side=side), detector_input=True).get_session_options()
+    assert options.enable_cpu_mem_arena is kept
+    assert options.enable_mem_pattern is False  # one plan per input shape would grow with the shapes seen
+
+
+def test_the_service_device_carries_the_detection_copy_size():
+    assert FAKE_SETTINGS.with_overrides(img_length_limit=800).device.detection_side == 800
 
 
 PROBE = textwrap.dedent('''

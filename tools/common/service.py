@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from facecore.config import Settings, load_settings, split_list
+from facecore.device import Device
 from facecore.errors import NoFaceFound
 from facecore.pipeline import Pipeline
 
@@ -82,8 +83,9 @@ def build(settings: Settings) -> Pipeline:
     return build_pipeline(settings)
 
 
-def build_detector_only(settings: Settings) -> Pipeline:
-    """The service's pipeline with only its detector loaded: for tools that never ask a face plugin."""
+def build_detector_only(settings: Settings, device: Device | None = None) -> Pipeline:
+    """The service's pipeline with only its detector loaded (on ``device``, else the settings' device): for tools
+    that never ask a face plugin."""
     from facecore.model_store import ModelStore
     from facecore.pipeline import load_plugin
     from facecore.plugin_manager import PluginRegistry, build_plugin_manager
@@ -91,7 +93,7 @@ def build_detector_only(settings: Settings) -> Pipeline:
     registry = PluginRegistry.from_manager(build_plugin_manager())
     pipeline = Pipeline.from_settings(settings.with_overrides(extras=()), registry)
     store = ModelStore(settings.models_root, offline=settings.models_offline)
-    load_plugin(pipeline.detector, store, settings.device)
+    load_plugin(pipeline.detector, store, device or settings.device)
     pipeline.ready = True
     return pipeline
 

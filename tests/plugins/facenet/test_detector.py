@@ -105,3 +105,16 @@ def test_default_steps_find_the_partly_hidden_faces(detector):
     assert len(detector.detect(image, detector.default_threshold)) >= 2  # measured 2 (CompreFace steps: 1 or 2)
     selfie = read_rgb(shared_path("datasets/deepface/selfie-many-people.jpg"))
     assert len(detector.detect(selfie, detector.default_threshold)) >= 5  # measured 5 (CompreFace steps: 4 or 5)
+
+
+def test_only_p_net_keeps_the_arena(tmp_path):
+    # P-Net runs on the pyramid of the detection copy (bounded); R- and O-Net on a batch of candidates (not)
+    from facecore.device import Device
+    from facecore.model_store import ModelStore
+
+    plugin = FaceDetector(FaceDetector.find_model(None))
+    plugin.load(ModelStore(tmp_path, offline=True).context_for(plugin, Device(detection_side=640)))
+    cascade = plugin.cascade
+    kept = {kind: getattr(cascade, kind).session.get_session_options().enable_cpu_mem_arena
+            for kind in ("pnet", "rnet", "onet")}
+    assert kept == {"pnet": True, "rnet": False, "onet": False}

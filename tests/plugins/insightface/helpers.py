@@ -24,9 +24,9 @@ def local_store(root: Path, backend: str, slug: str, name: str, source: Path) ->
     return ModelStore(root, offline=True)
 
 
-def load_from(store: ModelStore, plugin: PluginT) -> PluginT:
+def load_from(store: ModelStore, plugin: PluginT, device: Device | None = None) -> PluginT:
     """``plugin`` loaded from its own part of ``store``, as the core loads it (errors left as they are)."""
-    plugin.load(store.context_for(plugin, Device()))
+    plugin.load(store.context_for(plugin, device or Device()))
     return plugin
 
 

@@ -60,6 +60,15 @@ def test_detections_follow_the_contract(tmp_path, filename):
     assert len(scaled) == len(faces)
 
 
+def test_its_session_keeps_the_arena_under_the_services_detection_copy(tmp_path):
+    from facecore.device import Device
+
+    store = local_store(tmp_path, "insightface", "detector", "my_model", shared_path("models/scrfd_500m_bnkps.onnx"))
+    for side, kept in ((640, True), (0, False)):
+        detector = load_from(store, FaceDetector(FaceDetector.custom_model("my_model")), Device(detection_side=side))
+        assert detector.session.get_session_options().enable_cpu_mem_arena is kept
+
+
 def test_an_unknown_onnx_layout_is_refused_by_name(tmp_path):
     store = local_store(tmp_path, "insightface", "detector", "odd", two_output_graph(tmp_path / "odd.onnx"))
     detector = FaceDetector(FaceDetector.custom_model("odd"))

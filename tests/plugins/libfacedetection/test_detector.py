@@ -16,9 +16,9 @@ from tests.plugins.insightface.helpers import read_rgb
 from tests.shared_data import shared_path
 
 
-def loaded(tmp_path, model=YUNET) -> FaceDetector:
+def loaded(tmp_path, model=YUNET, device: Device | None = None) -> FaceDetector:
     detector = FaceDetector(model)
-    load_plugin(detector, ModelStore(tmp_path, offline=True), Device())
+    load_plugin(detector, ModelStore(tmp_path, offline=True), device or Device())
     return detector
 
 
@@ -67,6 +67,13 @@ def test_the_default_path_runs_libfacedetections_weights_on_onnx_runtime(tmp_pat
     detector = loaded(tmp_path)
     assert detector.session is not None and detector._detect is None
     assert detector.runtime_description == "onnxruntime f32"
+
+
+def test_its_session_keeps_the_arena_under_the_services_detection_copy(tmp_path):
+    # 1.26-1.44x less CPU per portrait than allocating per run (docs/benchmarks.md, tools.benchmarks.detector_arena)
+    options = loaded(tmp_path, device=Device(detection_side=640)).session.get_session_options()
+    assert options.enable_cpu_mem_arena is True and options.enable_mem_pattern is False
+    assert loaded(tmp_path, device=Device(detection_side=0)).session.get_session_options().enable_cpu_mem_arena is False
 
 
 def test_the_bundled_openmp_runtime_is_found():
