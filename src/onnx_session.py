@@ -61,10 +61,12 @@ def open_session(model: Path | bytes, device: Device, threads: int | None = None
 def keeps_arena(device: Device) -> bool:
     """Whether a detector's session keeps ONNX Runtime's CPU memory arena on ``device``.
 
-    Why: without it every run maps its large activations afresh and faults their pages in; YuNet at 800x608
-    took 17.0 ms instead of 14.5 and SCRFD-500M at 640x640 24.1 instead of 21.8 (one thread). A detector's
-    input is bounded by the detection copy, so the arena is bounded too, unlike a calculator's (its batch of
-    faces). Not with ``IMG_LENGTH_LIMIT=0`` or above :data:`ARENA_MAX_DETECTION_SIDE`: the largest photo's
+    Why: without it, a run whose activations the C heap cannot serve from memory it already holds maps them
+    afresh and faults their pages in. In the service (``tools.benchmarks.service_ab``, requests alternated with
+    the commit before) YuNet took 24.9 instead of 27.0 ms per deepface portrait and SCRFD-500M 18.7 instead of
+    21.0 per 640-px portrait; a photo of the same size as the one before gains nothing. A detector's input is
+    bounded by the detection copy, so its arena is too, unlike a calculator's (its batch of faces). Not with
+    ``IMG_LENGTH_LIMIT=0`` or above :data:`ARENA_MAX_DETECTION_SIDE`: the largest photo's
     peak would be kept for the worker's life."""
     return 0 < device.detection_side <= ARENA_MAX_DETECTION_SIDE
 

@@ -1,13 +1,12 @@
-"""The detector arena measurement: it runs on the default detector and reports both copies and both memories."""
+"""The detector arena's memory measurement, and the service A/B tool's arithmetic and checks."""
 from __future__ import annotations
-
-import shutil
 
 import pytest
 
 from facecore.config import load_settings
-from tests.shared_data import shared_path
 from tools.benchmarks.detector_arena import arena_growth_mb, main
+from tools.benchmarks.service_ab import main as service_ab
+from tools.benchmarks.service_ab import photo_times
 from tools.common.service import build_detector_only
 
 
@@ -17,18 +16,26 @@ def test_the_arena_grows_to_one_runs_peak_then_stops():
     assert arena_growth_mb(pipeline, 320, 6) < 5  # the same sizes again take nothing new
 
 
-@pytest.mark.integration
-def test_two_portraits_are_measured_both_ways(tmp_path, capsys):
-    for name in ("img1.jpg", "img4.jpg"):
-        shutil.copy(shared_path(f"datasets/deepface/{name}"), tmp_path / name)
-    assert main(["--image-dir", str(tmp_path), "--images", "2", "--rounds", "1", "--sizes", "3"]) == 0
+def test_both_copies_are_measured_in_processes_of_their_own(capsys):
+    assert main(["--sizes", "2"]) == 0
     out = capsys.readouterr().out
-    assert "libfacedetection.FaceDetector: 2 photos" in out
-    assert "CPU ms per photo" in out and out.count("median") == 2 and "x the CPU (range" in out
+    assert "libfacedetection.FaceDetector: RSS growth over 2 random sizes up to 640x640" in out
     assert "MB with the arena" in out and "MB without" in out
 
 
 def test_without_a_bounded_detection_copy_there_is_nothing_to_compare(monkeypatch, capsys):
     monkeypatch.setenv("IMG_LENGTH_LIMIT", "0")
-    assert main(["--images", "1"]) == 2
+    assert main([]) == 2
     assert "keep no arena" in capsys.readouterr().err
+
+
+def test_a_photos_plugin_time_is_the_sum_over_its_faces():
+    body = {"result": [{"execution_time": {"detector": 10.0, "calculator": 4.0}},
+                       {"execution_time": {"detector": 10.0, "calculator": 5.5}}]}
+    assert photo_times(body) == {"detector": 20.0, "calculator": 9.5}
+    assert photo_times({"result": []}) == {}
+
+
+def test_the_old_side_must_be_a_checkout(tmp_path):
+    with pytest.raises(SystemExit, match="not a checkout of this project"):
+        service_ab([str(tmp_path)])

@@ -70,7 +70,7 @@ def test_the_default_path_runs_libfacedetections_weights_on_onnx_runtime(tmp_pat
 
 
 def test_its_session_keeps_the_arena_under_the_services_detection_copy(tmp_path):
-    # 1.26-1.44x less CPU per portrait than allocating per run (docs/benchmarks.md, tools.benchmarks.detector_arena)
+    # 27.0 -> 24.9 ms per deepface portrait in the service (docs/benchmarks.md, tools.benchmarks.service_ab)
     options = loaded(tmp_path, device=Device(detection_side=640)).session.get_session_options()
     assert options.enable_cpu_mem_arena is True and options.enable_mem_pattern is False
     assert loaded(tmp_path, device=Device(detection_side=0)).session.get_session_options().enable_cpu_mem_arena is False
