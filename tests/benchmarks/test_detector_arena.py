@@ -5,8 +5,7 @@ import pytest
 
 from facecore.config import load_settings
 from tools.benchmarks.detector_arena import arena_growth_mb, main
-from tools.benchmarks.service_ab import main as service_ab
-from tools.benchmarks.service_ab import photo_times
+from tools.benchmarks.service_ab import main as service_ab, photo_times
 from tools.common.service import build_detector_only
 
 
