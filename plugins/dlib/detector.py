@@ -67,7 +67,9 @@ class FaceDetector(FaceDetectorBase):
         from srcext.dlib import MmodDetector, convert_cached
 
         converted = convert_cached(dat_path, ctx.models.folder / "onnx")
-        self._detector = MmodDetector.from_onnx(converted, lambda model: open_session(model, ctx.device))
+        # its tiled pyramid is built from the detection copy (no upsampling on this path), so it is bounded too
+        self._detector = MmodDetector.from_onnx(converted,
+                                                lambda model: open_session(model, ctx.device, detector_input=True))
         self._onnx = True
         self.device_description = describe_session(self._detector.session)
 
