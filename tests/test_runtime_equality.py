@@ -52,8 +52,8 @@ class Recorded:
 def recorded(monkeypatch) -> list[Recorded]:
     sessions: list[Recorded] = []
 
-    def recording_open(model, device, threads=None):
-        sessions.append(Recorded(model, real_open_session(model, device, threads)))
+    def recording_open(model, device, threads=None, **options):
+        sessions.append(Recorded(model, real_open_session(model, device, threads, **options)))
         return sessions[-1]
 
     for module in (facecore.onnx_session, plugins.dlib.age_gender, plugins.insightface.loading):
