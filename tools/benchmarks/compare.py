@@ -152,16 +152,22 @@ def commit_of(checkout: Path) -> str:
     return done.stdout.strip() or checkout.name
 
 
+def insightface_service(work_dir: Path, env_text: str = INSIGHTFACE_ENV) -> ServiceConfig:
+    """The service on the ONNX files InsightFace's package gets (prepared under ``work_dir``), with ``env_text``
+    (``KEY=VALUE;...``) as its runtime settings."""
+    from tools.benchmarks.peer_models import prepare
+
+    models = prepare(work_dir)
+    extra = dict(item.strip().split("=", 1) for item in env_text.split(";") if item.strip())
+    name = "SCRFD-500M + MobileFace v2" + (f" [{env_text}]" if extra else "")
+    return insightface_config(models.models_root, models.detector, models.calculator, extra, name)
+
+
 def service_configs(args: argparse.Namespace) -> list[ServiceConfig]:
     configs = []
     for key in (k.strip() for k in args.configs.split(",") if k.strip()):
         if key == "insightface":
-            from tools.benchmarks.peer_models import prepare
-
-            models = prepare(args.work_dir)
-            extra = dict(item.strip().split("=", 1) for item in args.insightface_env.split(";") if item.strip())
-            name = "SCRFD-500M + MobileFace v2" + (f" [{args.insightface_env}]" if extra else "")
-            configs.append(insightface_config(models.models_root, models.detector, models.calculator, extra, name))
+            configs.append(insightface_service(args.work_dir, args.insightface_env))
         elif key == "baseline":
             if args.baseline is None or not (args.baseline / ".venv" / "bin" / "uwsgi").exists():
                 raise SystemExit("--configs baseline needs --baseline PATH: a checkout with a .venv holding uwsgi")

@@ -22,18 +22,14 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from tools.benchmarks import PROJECT_ROOT, SHARED
+from tools.benchmarks.compare import insightface_service
 from tools.benchmarks.images import pick, shrink_to
-from tools.benchmarks.service import CONFIGS, Service, ServiceConfig, Upload, insightface_config, post
+from tools.benchmarks.service import CONFIGS, Service, ServiceConfig, Upload, post
 
 
 def config_of(name: str, work_dir: Path) -> ServiceConfig:
-    if name == "insightface":  # the files and runtimes of the InsightFace comparison (./benchmark.sh targets)
-        from tools.benchmarks.peer_models import prepare
-
-        models = prepare(work_dir)
-        return insightface_config(models.models_root, models.detector, models.calculator,
-                                  {"INFERENCE_BACKEND": "onnxruntime calculator:openvino"})
-    return CONFIGS[name]
+    """``insightface``: the files and runtimes of the InsightFace comparison (./benchmark.sh targets)."""
+    return insightface_service(work_dir) if name == "insightface" else CONFIGS[name]
 
 
 def photo_times(body: dict) -> dict[str, float]:
