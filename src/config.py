@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
+from facecore.cpu_budget import available_cpus
 from facecore.device import Device
 from facecore.errors import StartupError
 from facecore.inference_runtime import OPENVINO, RuntimePlan, openvino_installed, parse_plan
@@ -102,10 +103,11 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 
 def cores_per_worker(env: Mapping[str, str]) -> int:
-    """The default ONNX thread count: the cores shared among uWSGI's worker processes, so that
-    processes x threads = cores (no oversubscription)."""
+    """The default ONNX thread count: the CPUs this process may use (a container's CPU limit included, see
+    :mod:`facecore.cpu_budget`) shared among uWSGI's worker processes, so that processes x threads = CPUs
+    (no oversubscription)."""
     workers = max(_int(env, "UWSGI_PROCESSES", 1, 1), 1)
-    return max((os.cpu_count() or 1) // workers, 1)
+    return max(available_cpus() // workers, 1)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -1,12 +1,12 @@
 """One way to open ONNX Runtime sessions: device placement and thread counts decided in one place."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from facecore.cpu_budget import available_cpus
 from facecore.device import Device, onnx_providers
 from facecore.inference_runtime import INT8, OPENVINO, ModelNotQuantized, OpenVinoSession, is_quantized, openvino_device
 
@@ -24,7 +24,7 @@ def open_session(model: Path | bytes, device: Device, threads: int | None = None
     With ``device.runtime`` OpenVINO, an :class:`OpenVinoSession` (same interface) of the same graph.
     ``detector_input``: every run's input is the detection copy (or a fixed size), see :func:`keeps_arena`."""
     choice = device.runtime.resolved(device.wants_gpu)
-    count = threads or device.threads or (os.cpu_count() or 1)
+    count = threads or device.threads or available_cpus()
     if choice.backend == OPENVINO:
         proto = onnx_model(model)
         flush_subnormal_weights(proto)

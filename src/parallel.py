@@ -20,13 +20,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Generic, Sequence, TypeVar
 
+from facecore.cpu_budget import available_cpus
+
 ResultT = TypeVar("ResultT")
-
-
-def usable_cores() -> int:
-    """The CPUs this process may run on (its affinity mask where the platform has one)."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def idle_now(cores: int) -> int | None:
@@ -119,7 +115,7 @@ class TaskRunner:
 
     def __init__(self, threads: int, idle: Callable[[int], int | None] | None = None) -> None:
         self.threads = max(int(threads), 1)
-        self._cores = usable_cores()
+        self._cores = available_cpus()  # a container's CPU limit included
         self._idle = idle
         self._pool: ThreadPoolExecutor | None = None
         self._pool_pid = 0

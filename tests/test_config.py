@@ -50,8 +50,9 @@ def test_default_threshold_override():
 
 
 def test_onnx_threads_share_the_cores_among_workers(monkeypatch):
-    import os
-    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    import facecore.config
+
+    monkeypatch.setattr(facecore.config, "available_cpus", lambda: 8)  # the container's CPUs (tests/test_cpu_budget.py)
     assert load_settings({"ONNX_THREADS": "3"}).onnx_threads == 3
     assert load_settings({"UWSGI_PROCESSES": "4"}).onnx_threads == 2
     assert load_settings({"UWSGI_PROCESSES": "16"}).onnx_threads == 1
