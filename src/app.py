@@ -10,6 +10,7 @@ from flask import Flask, Response, g, request
 
 from facecore import refused_start
 from facecore.config import Settings, load_settings
+from facecore.cpu_budget import cap_opencv_threads
 from facecore.errors import StartupError
 from facecore.logs import configure
 from facecore.model_store import ModelStore
@@ -28,6 +29,9 @@ log = logging.getLogger("facecore")
 
 def build_pipeline(settings: Settings, registry: PluginRegistry | None = None) -> Pipeline:
     """Create, load and warm the configured plugins (everything that must happen before serving)."""
+    capped = cap_opencv_threads()
+    if capped is not None:
+        log.info("OpenCV threads capped at %d: the CPUs this process may use (facecore.cpu_budget)", capped)
     registry = registry or PluginRegistry.from_manager(build_plugin_manager())
     pipeline = Pipeline.from_settings(settings, registry)
     pipeline.load(ModelStore(settings.models_root, offline=settings.models_offline),

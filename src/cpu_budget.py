@@ -139,3 +139,18 @@ def available_cpus() -> int:
     quota = cpu_quota()
     cpus = affinity_cpus()
     return max(min(cpus, math.floor(quota)) if quota is not None else cpus, 1)
+
+
+def cap_opencv_threads() -> int | None:
+    """Keep OpenCV's own thread pool (resizes, colour conversions) within the CPU limit: OpenCV counts the host's
+    cores under a cgroup v1 quota (measured: 2 threads in a 1-CPU cgroup on 2 cores). Returns the new count, or
+    None where nothing had to change (no limit below what OpenCV counts, or no OpenCV)."""
+    try:
+        import cv2
+    except ImportError:
+        return None
+    cpus = available_cpus()
+    if cv2.getNumThreads() <= cpus:
+        return None
+    cv2.setNumThreads(cpus)
+    return cpus

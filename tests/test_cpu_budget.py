@@ -167,11 +167,31 @@ def test_a_process_in_a_real_cgroup_with_a_quota_sees_it():
         else:
             (group / "cpu.cfs_period_us").write_text("100000")
             (group / "cpu.cfs_quota_us").write_text("150000")
-        code = ("import os, sys; open(sys.argv[1], 'w').write(str(os.getpid()));"
-                "from facecore.cpu_budget import cpu_quota, available_cpus; print(cpu_quota(), available_cpus())")
+        code = ("import os, sys, cv2; open(sys.argv[1], 'w').write(str(os.getpid()));"
+                "from facecore.cpu_budget import available_cpus, cap_opencv_threads, cpu_quota;"
+                "cap_opencv_threads(); print(cpu_quota(), available_cpus(), cv2.getNumThreads())")
         # the child moves itself in before it reads: `cgroup.procs` takes the writer's pid
         child = subprocess.run([sys.executable, "-c", code, str(group / "cgroup.procs")], capture_output=True,
                                text=True, timeout=60, check=True)
-        assert child.stdout.split() == ["1.5", "1"]
+        assert child.stdout.split() == ["1.5", "1", "1"]  # OpenCV alone counted 2 threads here
     finally:
         group.rmdir()
+
+
+@pytest.fixture
+def opencv_threads():
+    """OpenCV's thread count as it was, back after the test (it is process-wide)."""
+    import cv2
+
+    before = cv2.getNumThreads()
+    yield cv2
+    cv2.setNumThreads(before)
+
+
+def test_opencv_threads_are_capped_only_under_a_lower_limit(monkeypatch, opencv_threads):
+    cv2 = opencv_threads
+    cv2.setNumThreads(4)
+    monkeypatch.setattr(cpu_budget, "available_cpus", lambda: 8)
+    assert cpu_budget.cap_opencv_threads() is None and cv2.getNumThreads() == 4
+    monkeypatch.setattr(cpu_budget, "available_cpus", lambda: 1)
+    assert cpu_budget.cap_opencv_threads() == 1 and cv2.getNumThreads() == 1
