@@ -68,8 +68,8 @@ def cgroup_paths(cgroup: str) -> dict[int, str]:
 def cgroup_directory(mount: CgroupMount, path: str) -> Path:
     """Where this process's cgroup of ``mount``'s hierarchy lies: its path below the mount's root, or the mount
     itself when the path is outside what the mount shows (a namespaced or bind-mounted view)."""
-    relative = os.path.relpath(path, mount.root) if path.startswith(mount.root) else "."
-    use_mount = relative in (".", "") or relative.startswith("..")
+    relative = os.path.relpath(path, mount.root)
+    use_mount = relative == "." or relative.startswith("..")
     directory = mount.mount_point if use_mount else mount.mount_point / relative
     return directory if directory.is_dir() else mount.mount_point
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from tests.shared_data import shared_path
-from tools.benchmarks.portrait_levers import WAYS, is_large, main, ratios
+from tools.benchmarks.portrait_levers import WAYS, main, ratios
+from tools.benchmarks.reduced_decode import is_large
 
 
 def jpeg(width: int, height: int) -> bytes:

@@ -18,12 +18,8 @@ import sys
 import numpy as np
 
 from facecore.pipeline import Pipeline
+from tools.benchmarks.peer_harness import rss_mb
 from tools.common.service import build_detector_only, quiet_logs
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        return int(next(line for line in status if line.startswith("VmRSS")).split()[1]) / 1024
 
 
 def arena_growth_mb(pipeline: Pipeline, limit: int, sizes: int) -> float:

@@ -31,15 +31,6 @@ WAYS = {  # name: (decode large photos at half scale, YuNet at --scale)
 }
 
 
-def is_large(data: bytes, min_side: int) -> bool:
-    """Whether the JPEG's longer side is at least ``min_side`` (read from an eighth-scale decode: cheap)."""
-    import cv2
-    import numpy as np
-
-    eighth = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
-    return eighth is not None and max(eighth.shape) * 8 >= min_side
-
-
 def cpu_ms_per_photo(way: str, folder: Path, images: int, repeats: int, min_side: int, scale: float) -> float:
     """This process's CPU per photo answering the photos ``repeats`` times ``way``'s way (after one warm-up)."""
     halve, rescaled = WAYS[way]
@@ -54,7 +45,7 @@ def cpu_ms_per_photo(way: str, folder: Path, images: int, repeats: int, min_side
     from facecore.config import load_settings
     from facecore.imaging import decode_image
     from tools.benchmarks.images import pick
-    from tools.benchmarks.reduced_decode import SLUGS, decode_half
+    from tools.benchmarks.reduced_decode import SLUGS, decode_half, is_large
 
     cv2.setNumThreads(1)
     pipeline = build_pipeline(load_settings())

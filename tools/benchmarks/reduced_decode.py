@@ -45,6 +45,14 @@ def decode_half(data: bytes) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)
 
 
+def is_large(data: bytes, min_side: int) -> bool:
+    """Whether the JPEG's longer side is at least ``min_side`` (read from an eighth-scale decode: cheap)."""
+    import cv2
+
+    eighth = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    return eighth is not None and max(eighth.shape) * 8 >= min_side
+
+
 def box_rows(faces: Sequence, factor: float = 1.0) -> np.ndarray:
     """(N, 4) x_min, y_min, x_max, y_max of the faces' boxes, multiplied by ``factor`` (half scale -> full)."""
     boxes = [f.detection.box for f in faces]
@@ -76,7 +84,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("FACE_THREADS", "1")
     os.environ.setdefault("ONNX_THREADS", "1")
-    import cv2
 
     from facecore.app import build_pipeline
     from facecore.config import load_settings
@@ -88,8 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     photos = 0
     for path in pick(args.folder, args.images):
         data = path.read_bytes()
-        eighth = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
-        if eighth is None or max(eighth.shape) * 8 < args.min_side:
+        if not is_large(data, args.min_side):
             continue
         photos += 1
         for warm in (True, False):  # the first round warms caches and is not counted
